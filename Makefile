@@ -1,0 +1,35 @@
+# The two commands a newcomer runs (see README.md):
+#   make demo   set everything up, then run the main job
+#   make test   set everything up, then run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := constraints/cpu.txt
+STAMP := $(VENV)/.xrerank-installed
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[all]" --group dev
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/xrerank demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/score_throughput.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

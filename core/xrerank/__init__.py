@@ -1,0 +1,26 @@
+"""xrerank: cross-encoder reranking for RAG, specialised to your domain.
+
+Importing xrerank is cheap: torch, transformers and sentence-transformers load on
+first use of a model, never at import time.
+
+Example:
+    >>> from xrerank import Reranker
+    >>> reranker = Reranker()  # doctest: +SKIP
+    >>> reranker.rank("what is BM25?", passages, top_k=3)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from xrerank.loading import DEFAULT_MODEL, ModelLoadError
+from xrerank.reranker import RankedItem, Reranker, RerankerStats
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelLoadError",
+    "RankedItem",
+    "Reranker",
+    "RerankerStats",
+    "__version__",
+]

