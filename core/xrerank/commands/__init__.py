@@ -1,0 +1,1 @@
+"""Sub-commands of the ``xrerank`` CLI, one module each (see :mod:`xrerank.cli`)."""
