@@ -1,0 +1,38 @@
+"""Packaging promises: cheap imports, a pinned public API, the console script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import xrerank
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, xrerank; assert 'torch' not in sys.modules, 'torch imported'; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_public_api_is_pinned():
+    assert set(xrerank.__all__) >= {
+        "DEFAULT_MODEL",
+        "ModelLoadError",
+        "RankedItem",
+        "Reranker",
+        "RerankerStats",
+        "__version__",
+    }
+    for name in xrerank.__all__:
+        assert hasattr(xrerank, name), name
+
+
+def test_default_model_is_the_ms_marco_reranker():
+    assert xrerank.DEFAULT_MODEL == "cross-encoder/ms-marco-MiniLM-L6-v2"
+
+
+def test_console_script_help():
+    result = subprocess.run(["xrerank", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert "score" in result.stdout
