@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import xrerank
 
@@ -33,6 +34,7 @@ def test_default_model_is_the_ms_marco_reranker():
 
 
 def test_console_script_help():
-    result = subprocess.run(["xrerank", "--help"], capture_output=True, text=True, timeout=120)
+    script = Path(sys.executable).parent / "xrerank"  # installed beside this interpreter
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert "score" in result.stdout
