@@ -12,15 +12,28 @@ Example:
 from __future__ import annotations
 
 from xrerank.loading import DEFAULT_MODEL, ModelLoadError
+from xrerank.logs import LogRecord, merge_records, read_log
+from xrerank.mining import MiningConfig, MiningReport, mine_hard_negatives
 from xrerank.reranker import RankedItem, Reranker, RerankerStats
+from xrerank.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_MODEL",
+    "Candidate",
+    "CandidateSource",
+    "EmbeddingSource",
+    "FaissSource",
+    "LogRecord",
+    "MiningConfig",
+    "MiningReport",
     "ModelLoadError",
     "RankedItem",
     "Reranker",
     "RerankerStats",
     "__version__",
+    "merge_records",
+    "mine_hard_negatives",
+    "read_log",
 ]
