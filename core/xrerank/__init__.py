@@ -14,7 +14,7 @@ from __future__ import annotations
 from xrerank.loading import DEFAULT_MODEL, ModelLoadError
 from xrerank.logs import LogRecord, merge_records, read_log
 from xrerank.mining import MiningConfig, MiningReport, mine_hard_negatives
-from xrerank.reranker import RankedItem, Reranker, RerankerStats
+from xrerank.reranker import MicroBatching, RankedItem, Reranker, RerankerStats
 from xrerank.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
 
 __version__ = "0.1.0"
@@ -28,6 +28,7 @@ __all__ = [
     "LogRecord",
     "MiningConfig",
     "MiningReport",
+    "MicroBatching",
     "ModelLoadError",
     "RankedItem",
     "Reranker",

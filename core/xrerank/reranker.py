@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from xrerank.batching import MicroBatcher
 from xrerank.loading import DEFAULT_MODEL, load_cross_encoder, model_fingerprint, resolve_device
 from xrerank.score_cache import ScoreCache, pair_key
 from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
@@ -25,6 +26,20 @@ logger = logging.getLogger(__name__)
 Activation = Literal["sigmoid"] | None
 # Tokenizers report "no limit" as a huge number; rerankers are BERT-sized.
 _FALLBACK_MAX_LENGTH = 512
+
+
+@dataclass(frozen=True, slots=True)
+class MicroBatching:
+    """How concurrent requests are coalesced into shared forward passes.
+
+    Attributes:
+        max_pairs: Most pairs gathered into one shared call (a larger single
+            request still runs whole). Bounds the latency a request can add to another.
+        max_wait_ms: How long the first waiting request may wait for company.
+    """
+
+    max_pairs: int = 128
+    max_wait_ms: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +95,8 @@ class Reranker:
         trust_remote_code: Allow custom modelling code from the hub. Off by default.
         local_files_only: Never try to download; load from disk or the local cache only.
         show_progress_bar: Show a tqdm bar over batches on long calls.
+        micro_batching: Coalesce concurrent calls (threads and coroutines) into
+            shared forward passes; None scores each call on its own.
 
     Example:
         >>> reranker = Reranker("cross-encoder/ms-marco-MiniLM-L6-v2")  # doctest: +SKIP
@@ -100,6 +117,7 @@ class Reranker:
         trust_remote_code: bool = False,
         local_files_only: bool = False,
         show_progress_bar: bool = False,
+        micro_batching: MicroBatching | None = MicroBatching(),  # noqa: B008 - frozen, shared safely
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
@@ -133,6 +151,7 @@ class Reranker:
         self.trust_remote_code = trust_remote_code
         self.local_files_only = local_files_only
         self.show_progress_bar = show_progress_bar
+        self.micro_batching = micro_batching
         self._requested_max_length = max_length
         self._cache_size = cache_size
         self._init_runtime()
@@ -148,6 +167,15 @@ class Reranker:
         self._counts = dict.fromkeys((f.name for f in fields(RerankerStats)), 0)
         self._warned_truncation = False
         self._executor: ThreadPoolExecutor | None = None
+        self._batcher = (
+            None
+            if self.micro_batching is None
+            else MicroBatcher(
+                self._raw_scores,
+                max_pairs=self.micro_batching.max_pairs,
+                max_wait_s=self.micro_batching.max_wait_ms / 1000,
+            )
+        )
         self._fingerprint: str | None = None
         self._max_length: int | None = self._requested_max_length
         self._fast_path = False
@@ -159,7 +187,7 @@ class Reranker:
         # loaded by name is reloaded lazily, a model given as an object travels along.
         keep = (
             "model_name", "device", "batch_size", "activation", "trust_remote_code", "local_files_only",
-            "show_progress_bar", "_requested_max_length", "_cache_size", "_owns_model",
+            "show_progress_bar", "micro_batching", "_requested_max_length", "_cache_size", "_owns_model",
         )
         state = {name: self.__dict__[name] for name in keep}
         state["_model"] = None if self._owns_model else self._model
@@ -248,7 +276,7 @@ class Reranker:
         """
         query = check_query(query, caller="Reranker.score")
         items = check_texts(texts, caller="Reranker.score")
-        return self._activate(self._raw_scores([(query, text) for text in items]))
+        return self._activate(self._scores_now([(query, text) for text in items]))
 
     def score_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
         """Score arbitrary ``(query, text)`` pairs; scores come back in input order.
@@ -258,7 +286,7 @@ class Reranker:
             [0.71..., 0.02...]
         """
         checked = check_pairs(pairs, caller="Reranker.score_pairs")
-        return self._activate(self._raw_scores(checked))
+        return self._activate(self._scores_now(checked))
 
     def rank(
         self,
@@ -287,12 +315,12 @@ class Reranker:
         """Async :meth:`score`: the forward pass runs off the event loop."""
         query = check_query(query, caller="Reranker.ascore")
         items = check_texts(texts, caller="Reranker.ascore")
-        return await self._run_off_loop(self.score, query, items)
+        return self._activate(await self._scores_later([(query, text) for text in items]))
 
     async def ascore_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
         """Async :meth:`score_pairs`."""
         checked = check_pairs(pairs, caller="Reranker.ascore_pairs")
-        return await self._run_off_loop(self.score_pairs, checked)
+        return self._activate(await self._scores_later(checked))
 
     async def arank(
         self,
@@ -311,16 +339,30 @@ class Reranker:
         threshold = check_threshold(threshold, caller="Reranker.arank")
         query = check_query(query, caller="Reranker.arank")
         items = check_texts(texts, caller="Reranker.arank")
-        scores = await self._run_off_loop(self.score, query, items)
+        scores = self._activate(await self._scores_later([(query, text) for text in items]))
         return select_ranked(items, scores, top_k=top_k, threshold=threshold)
 
-    async def _run_off_loop(self, function: Any, *args: Any) -> Any:
+    def _scores_now(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Raw scores for a synchronous caller, shared with concurrent callers when batching."""
+        if not pairs:
+            return []
+        if self._batcher is None:
+            return self._raw_scores(pairs)
+        return self._batcher.submit(pairs).result()
+
+    async def _scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Raw scores for a coroutine; the forward pass runs off the event loop."""
+        if not pairs:
+            return []
+        if self._batcher is not None:
+            # Cancelling the awaiting task cancels the queued request (it is never scored).
+            return await asyncio.wrap_future(self._batcher.submit(pairs))
         if self._executor is None:
             with self._model_lock:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+        return await loop.run_in_executor(self._executor, functools.partial(self._raw_scores, pairs))
 
     # --------------------------------------------------------------- internals
 
