@@ -1,0 +1,188 @@
+"""LangChain document compressor that reranks with an :class:`xrerank.Reranker`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from xrerank import DEFAULT_MODEL, RankedItem, Reranker
+from xrerank._optional import require
+from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
+
+try:
+    from langchain_core.callbacks import Callbacks
+    from langchain_core.documents import BaseDocumentCompressor, Document
+    from pydantic import ConfigDict, Field, field_validator, model_validator
+except ImportError:  # pragma: no cover - depends on what is installed
+    require("langchain_core", purpose="langchain_xrerank")  # raises with the pip install hint
+    raise
+
+logger = logging.getLogger(__name__)
+
+_NAME = "XRerankCompressor"
+
+
+class XRerankCompressor(BaseDocumentCompressor):
+    """Reorders retrieved LangChain ``Document``s with a cross-encoder, best first.
+
+    A thin adapter: documents go to :meth:`xrerank.Reranker.rank` (batching, caching and
+    async scheduling live there) and come back as new ``Document``s, with ``id`` and
+    metadata copied and the relevance score (a plain ``float``) added under ``score_key``.
+    The caller's documents are never modified. Pass either a ready ``reranker`` (one
+    instance can also serve the LlamaIndex adapter) or a ``model`` name/path to build one;
+    the model loads on the first non-empty call.
+
+    Example:
+        >>> from langchain_core.documents import Document
+        >>> compressor = XRerankCompressor(model="cross-encoder/ms-marco-MiniLM-L6-v2", top_n=2)
+        >>> docs = [Document(page_content="Paris is the capital of France."), Document(page_content="Figs.")]
+        >>> best = compressor.compress_documents(docs, "capital of France")  # doctest: +SKIP
+        >>> best[0].metadata["relevance_score"]  # doctest: +SKIP
+        0.99...
+    """
+
+    reranker: Reranker = Field(default=None, validate_default=False)
+    """The :class:`xrerank.Reranker` that scores (query, page_content) pairs. Built from
+    ``model`` when not given; to set device, batch size or activation, build it yourself."""
+    model: str | None = None
+    """Hub name or local directory of a cross-encoder (or a loaded ``CrossEncoder``), used when
+    ``reranker`` is not given (default ``cross-encoder/ms-marco-MiniLM-L6-v2``). Holds the
+    reranker's model name after construction."""
+    top_n: int | None = 3
+    """How many documents to return; None returns all (after ``score_threshold``)."""
+    score_threshold: float | None = None
+    """Drop documents scoring below this value; applied before ``top_n``. With the default
+    sigmoid activation scores lie in [0, 1]."""
+    score_key: str = "relevance_score"
+    """Metadata key that receives the score on each returned document."""
+    include_scores: bool = True
+    """Write the score into metadata under ``score_key``. When False the returned documents
+    carry only the caller's metadata (still as copies)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_reranker(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "top_k" in data:
+            raise ValueError(
+                f"{_NAME} got top_k={data['top_k']!r}; LangChain rerankers call it top_n: "
+                f"{_NAME}(top_n={data['top_k']!r})."
+            )
+        data["reranker"], data["model"] = _resolve_reranker(data.get("reranker"), data.get("model"))
+        return data
+
+    @field_validator("top_n", mode="before")
+    @classmethod
+    def _check_top_n(cls, value: Any) -> int | None:
+        return check_top_k(value, caller=_NAME, name="top_n")
+
+    @field_validator("score_threshold", mode="before")
+    @classmethod
+    def _check_score_threshold(cls, value: Any) -> float | None:
+        return check_threshold(value, caller=_NAME, name="score_threshold")
+
+    def compress_documents(
+        self,
+        documents: Sequence[Document],
+        query: str,
+        callbacks: Callbacks | None = None,
+    ) -> Sequence[Document]:
+        """Rerank ``documents`` against ``query`` and keep the best ``top_n``.
+
+        Args:
+            documents: Retrieved documents; their ``page_content`` is scored.
+            query: The user's query.
+            callbacks: Accepted for the LangChain interface; unused.
+
+        Returns:
+            New documents, best first, with the score in ``metadata[score_key]``.
+
+        Raises:
+            TypeError: An item is not a ``Document`` or its ``page_content`` is not a str;
+                the message names its index.
+
+        Example:
+            >>> compressor.compress_documents(docs, "capital of France")  # doctest: +SKIP
+            [Document(metadata={'relevance_score': 0.99...}, page_content='Paris is the capital...'), ...]
+        """
+        query = check_query(query, caller=f"{_NAME}.compress_documents")
+        docs, texts = self._texts(documents)
+        if not docs:
+            return []
+        ranked = self.reranker.rank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+        return self._to_documents(docs, ranked)
+
+    async def acompress_documents(
+        self,
+        documents: Sequence[Document],
+        query: str,
+        callbacks: Callbacks | None = None,
+    ) -> Sequence[Document]:
+        """Async :meth:`compress_documents` through :meth:`xrerank.Reranker.arank`.
+
+        The forward pass runs in the reranker's own executor, off the event loop.
+
+        Example:
+            >>> best = await compressor.acompress_documents(docs, "capital of France")  # doctest: +SKIP
+        """
+        query = check_query(query, caller=f"{_NAME}.acompress_documents")
+        docs, texts = self._texts(documents)
+        if not docs:
+            return []
+        ranked = await self.reranker.arank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+        return self._to_documents(docs, ranked)
+
+    def _texts(self, documents: Sequence[Document]) -> tuple[list[Document], list[str]]:
+        if isinstance(documents, (str, Document)):
+            raise TypeError(
+                f"{_NAME} got a single {type(documents).__name__} as documents; expected a list of "
+                "Document. Wrap it in a list: [document]."
+            )
+        docs = list(documents)
+        for index, doc in enumerate(docs):
+            if not isinstance(doc, Document):
+                raise TypeError(
+                    f"{_NAME} got a {type(doc).__name__} at documents[{index}]; expected a "
+                    "langchain_core Document. Wrap text as Document(page_content=text)."
+                )
+        texts = check_texts(
+            [doc.page_content for doc in docs], caller=_NAME, name="page_content of documents"
+        )
+        return docs, texts
+
+    def _to_documents(self, docs: list[Document], ranked: list[RankedItem]) -> list[Document]:
+        logger.debug("%s kept %d of %d documents", _NAME, len(ranked), len(docs))
+        results = []
+        for item in ranked:
+            original = docs[item.index]
+            metadata = dict(original.metadata)
+            if self.include_scores:
+                metadata[self.score_key] = float(item.score)
+            results.append(original.model_copy(update={"metadata": metadata}))
+        return results
+
+
+def _resolve_reranker(reranker: Any, model: Any) -> tuple[Reranker, str]:
+    """Return the reranker to use and its model name, building one from ``model`` if needed."""
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
+    if reranker is None:
+        built = Reranker(DEFAULT_MODEL if model is None else model)
+        return built, built.model_name
+    if not isinstance(reranker, Reranker):
+        raise TypeError(
+            f"{_NAME} got a {type(reranker).__name__} as reranker; expected an xrerank.Reranker. "
+            f"For a model name, path or CrossEncoder pass {_NAME}(model=...) instead."
+        )
+    if model is not None and model != reranker.model_name:
+        raise ValueError(
+            f"{_NAME} got both reranker= (model {reranker.model_name!r}) and model={model!r}; "
+            "pass only one of them."
+        )
+    return reranker, reranker.model_name

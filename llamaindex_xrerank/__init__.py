@@ -1,0 +1,18 @@
+"""LlamaIndex integration for xrerank: a cross-encoder ``BaseNodePostprocessor``.
+
+Importing this package does not import torch; the model loads on first use.
+
+Example:
+    >>> from llamaindex_xrerank import XRerankPostprocessor
+    >>> rerank = XRerankPostprocessor(model="./my-reranker", top_n=3)
+"""
+
+from __future__ import annotations
+
+from llamaindex_xrerank.postprocessor import XRerankPostprocessor
+from llamaindex_xrerank.retriever_source import RetrieverSource
+
+__all__ = [
+    "RetrieverSource",
+    "XRerankPostprocessor",
+]

@@ -1,0 +1,259 @@
+"""LlamaIndex node postprocessor that reranks with an :class:`xrerank.Reranker`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from xrerank import DEFAULT_MODEL, RankedItem, Reranker
+from xrerank._optional import require
+from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
+
+try:
+    from llama_index.core.bridge.pydantic import ConfigDict, Field, field_validator, model_validator
+    from llama_index.core.callbacks import CBEventType, EventPayload
+    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
+    from llama_index.core.postprocessor.types import BaseNodePostprocessor
+    from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
+except ImportError:  # pragma: no cover - depends on what is installed
+    require("llama_index.core", purpose="llamaindex_xrerank")  # raises with the pip install hint
+    raise
+
+logger = logging.getLogger(__name__)
+dispatcher = get_dispatcher(__name__)
+
+_NAME = "XRerankPostprocessor"
+RETRIEVAL_SCORE_KEY = "retrieval_score"
+
+
+class XRerankPostprocessor(BaseNodePostprocessor):
+    """Reorders retrieved LlamaIndex nodes with a cross-encoder, best first.
+
+    A thin adapter: node texts go to :meth:`xrerank.Reranker.rank` (batching, caching and
+    async scheduling live there) and come back as new ``NodeWithScore`` objects whose
+    ``score`` is the reranker's (a plain ``float``). Each returned node is a copy with its
+    own metadata dict; the caller's nodes are never modified. Emits ``ReRankStartEvent`` /
+    ``ReRankEndEvent`` and the ``CBEventType.RERANKING`` callback event like LlamaIndex's
+    built-in rerankers. Pass either a ready ``reranker`` (one instance can also serve the
+    LangChain adapter) or a ``model`` name/path; the model loads on the first non-empty call.
+
+    Example:
+        >>> from llama_index.core.schema import NodeWithScore, TextNode
+        >>> rerank = XRerankPostprocessor(model="cross-encoder/ms-marco-MiniLM-L6-v2", top_n=2)
+        >>> nodes = [NodeWithScore(node=TextNode(text="Paris is the capital of France."), score=0.4)]
+        >>> rerank.postprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP
+        [NodeWithScore(node=TextNode(...), score=0.99...)]
+        >>> engine = index.as_query_engine(node_postprocessors=[rerank])  # doctest: +SKIP
+    """
+
+    reranker: Reranker = Field(
+        default=None,
+        validate_default=False,
+        exclude=True,
+        description=(
+            "The xrerank.Reranker that scores (query, node text) pairs. Built from `model` when not "
+            "given; to set device, batch size or activation, build it yourself. Not serialized: "
+            "to_dict()/from_dict() rebuild it from `model`; pickling keeps its full configuration."
+        ),
+    )
+    model: str | None = Field(
+        default=None,
+        description=(
+            "Hub name or local directory of a cross-encoder (or a loaded CrossEncoder), used when "
+            f"`reranker` is not given (default {DEFAULT_MODEL}). Holds the reranker's model name "
+            "after construction."
+        ),
+    )
+    top_n: int | None = Field(
+        default=3,
+        description="How many nodes to return; None returns all (after `score_threshold`).",
+    )
+    score_threshold: float | None = Field(
+        default=None,
+        description=(
+            "Drop nodes scoring below this value; applied before `top_n`. With the default sigmoid "
+            "activation scores lie in [0, 1]."
+        ),
+    )
+    keep_retrieval_score: bool = Field(
+        default=False,
+        description=(
+            "Keep the first-stage score in the copied node's metadata as `retrieval_score`. The key is "
+            "excluded from the node's embed and LLM text, so it never reaches a prompt or a later reranker."
+        ),
+    )
+    metadata_mode: MetadataMode = Field(
+        default=MetadataMode.EMBED,
+        description=(
+            "Which metadata goes into the text that is scored: node.get_content(metadata_mode=...). "
+            "EMBED (default) scores what the embedding model saw; NONE scores the bare text."
+        ),
+    )
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_reranker(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "top_k" in data:
+            raise ValueError(
+                f"{_NAME} got top_k={data['top_k']!r}; LlamaIndex rerankers call it top_n: "
+                f"{_NAME}(top_n={data['top_k']!r})."
+            )
+        data["reranker"], data["model"] = _resolve_reranker(data.get("reranker"), data.get("model"))
+        return data
+
+    @field_validator("top_n", mode="before")
+    @classmethod
+    def _check_top_n(cls, value: Any) -> int | None:
+        return check_top_k(value, caller=_NAME, name="top_n")
+
+    @field_validator("score_threshold", mode="before")
+    @classmethod
+    def _check_score_threshold(cls, value: Any) -> float | None:
+        return check_threshold(value, caller=_NAME, name="score_threshold")
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Name used by LlamaIndex serialization.
+
+        Example:
+            >>> XRerankPostprocessor.class_name()
+            'XRerankPostprocessor'
+        """
+        return _NAME
+
+    def _postprocess_nodes(
+        self,
+        nodes: list[NodeWithScore],
+        query_bundle: QueryBundle | None = None,
+    ) -> list[NodeWithScore]:
+        """Rerank ``nodes`` against the query; called by ``postprocess_nodes``.
+
+        Example:
+            >>> rerank.postprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP
+        """
+        query = _query_text(query_bundle)
+        items, texts = self._texts(nodes)
+        if not items:
+            return []
+        self._start_event(items, query_bundle)
+        with self.callback_manager.event(CBEventType.RERANKING, payload=self._payload(items, query)) as event:
+            ranked = self.reranker.rank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+            reranked = self._to_nodes(items, ranked)
+            event.on_end(payload={EventPayload.NODES: reranked})
+        dispatcher.event(ReRankEndEvent(nodes=reranked))
+        return reranked
+
+    async def _apostprocess_nodes(
+        self,
+        nodes: list[NodeWithScore],
+        query_bundle: QueryBundle | None = None,
+    ) -> list[NodeWithScore]:
+        """Async rerank through :meth:`xrerank.Reranker.arank`; called by ``apostprocess_nodes``.
+
+        Example:
+            >>> await rerank.apostprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP
+        """
+        query = _query_text(query_bundle)
+        items, texts = self._texts(nodes)
+        if not items:
+            return []
+        self._start_event(items, query_bundle)
+        with self.callback_manager.event(CBEventType.RERANKING, payload=self._payload(items, query)) as event:
+            ranked = await self.reranker.arank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+            reranked = self._to_nodes(items, ranked)
+            event.on_end(payload={EventPayload.NODES: reranked})
+        dispatcher.event(ReRankEndEvent(nodes=reranked))
+        return reranked
+
+    # ---------------------------------------------------------------- conversion
+
+    def _texts(self, nodes: list[NodeWithScore]) -> tuple[list[NodeWithScore], list[str]]:
+        if isinstance(nodes, (str, NodeWithScore)):
+            raise TypeError(
+                f"{_NAME} got a single {type(nodes).__name__} as nodes; expected a list of NodeWithScore. "
+                "Wrap it in a list: [node]."
+            )
+        items = list(nodes)
+        for index, item in enumerate(items):
+            if not isinstance(item, NodeWithScore):
+                raise TypeError(
+                    f"{_NAME} got a {type(item).__name__} at nodes[{index}]; expected a NodeWithScore. "
+                    "Wrap nodes as NodeWithScore(node=node)."
+                )
+        contents = [item.node.get_content(metadata_mode=self.metadata_mode) for item in items]
+        return items, check_texts(contents, caller=_NAME, name="content of nodes")
+
+    def _to_nodes(self, items: list[NodeWithScore], ranked: list[RankedItem]) -> list[NodeWithScore]:
+        logger.debug("%s kept %d of %d nodes", _NAME, len(ranked), len(items))
+        results = []
+        for entry in ranked:
+            original = items[entry.index]
+            node = original.node
+            update: dict[str, Any] = {"metadata": dict(node.metadata)}
+            if self.keep_retrieval_score:
+                retrieval_score = None if original.score is None else float(original.score)
+                update["metadata"][RETRIEVAL_SCORE_KEY] = retrieval_score
+                for key in ("excluded_embed_metadata_keys", "excluded_llm_metadata_keys"):
+                    excluded = list(getattr(node, key))
+                    update[key] = (
+                        excluded if RETRIEVAL_SCORE_KEY in excluded else [*excluded, RETRIEVAL_SCORE_KEY]
+                    )
+            results.append(NodeWithScore(node=node.model_copy(update=update), score=float(entry.score)))
+        return results
+
+    # -------------------------------------------------------------------- events
+
+    def _start_event(self, items: list[NodeWithScore], query_bundle: QueryBundle | str | None) -> None:
+        dispatcher.event(
+            ReRankStartEvent(
+                query=query_bundle,
+                nodes=items,
+                top_n=self.top_n or len(items),
+                model_name=self.reranker.model_name,
+            )
+        )
+
+    def _payload(self, items: list[NodeWithScore], query: str) -> dict[str, Any]:
+        return {
+            EventPayload.NODES: items,
+            EventPayload.MODEL_NAME: self.reranker.model_name,
+            EventPayload.QUERY_STR: query,
+            EventPayload.TOP_K: self.top_n or len(items),
+        }
+
+
+def _query_text(query_bundle: QueryBundle | str | None) -> str:
+    if query_bundle is None:
+        raise ValueError(
+            f"{_NAME} needs a query to rerank against and got none. Call "
+            "postprocess_nodes(nodes, query_str='...') or pass query_bundle=QueryBundle('...')."
+        )
+    query = query_bundle if isinstance(query_bundle, str) else query_bundle.query_str
+    return check_query(query, caller=_NAME)
+
+
+def _resolve_reranker(reranker: Any, model: Any) -> tuple[Reranker, str]:
+    """Return the reranker to use and its model name, building one from ``model`` if needed."""
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
+    if reranker is None:
+        built = Reranker(DEFAULT_MODEL if model is None else model)
+        return built, built.model_name
+    if not isinstance(reranker, Reranker):
+        raise TypeError(
+            f"{_NAME} got a {type(reranker).__name__} as reranker; expected an xrerank.Reranker. "
+            f"For a model name, path or CrossEncoder pass {_NAME}(model=...) instead."
+        )
+    if model is not None and model != reranker.model_name:
+        raise ValueError(
+            f"{_NAME} got both reranker= (model {reranker.model_name!r}) and model={model!r}; "
+            "pass only one of them."
+        )
+    return reranker, reranker.model_name
