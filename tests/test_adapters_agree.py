@@ -135,8 +135,12 @@ def test_32_concurrent_async_calls_equal_sequential_results(tiny_reranker_factor
         return await asyncio.gather(_gather_langchain(compressor), _gather_llamaindex(postprocessor))
 
     langchain_results, llamaindex_results = asyncio.run(both())
-    assert langchain_results == sequential
-    assert llamaindex_results == sequential
+    # Concurrent calls may share a padded forward pass (micro-batching): same order, scores to float32 noise.
+    for results in (langchain_results, llamaindex_results):
+        assert len(results) == 32
+        for got, want in zip(results, sequential, strict=True):
+            assert [doc_id for doc_id, _ in got] == [doc_id for doc_id, _ in want]
+            assert [score for _, score in got] == pytest.approx([score for _, score in want], abs=1e-6)
 
 
 def test_both_adapters_accept_a_saved_model_directory_by_path(tiny_model_dir: Path, tmp_path: Path) -> None:
