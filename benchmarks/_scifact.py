@@ -49,3 +49,19 @@ def load_qrels(path: Path, split: str = "train") -> dict[str, dict[str, int]]:
                 continue
             qrels.setdefault(row[0], {})[row[1]] = int(row[2])
     return qrels
+
+
+def bm25_rerank_sets(n_queries: int, n_docs: int) -> list[tuple[str, list[str]]]:
+    """The first ``n_queries`` training claims, each with its BM25 top-``n_docs`` abstracts."""
+    import bm25s
+
+    data = scifact_dir()
+    corpus = load_corpus(data)
+    texts = list(corpus.values())
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    queries = list(load_queries(data).values())[:n_queries]
+    hits, _ = retriever.retrieve(
+        bm25s.tokenize(queries, stopwords="en", show_progress=False), k=n_docs, show_progress=False
+    )
+    return [(query, [texts[int(doc)] for doc in row]) for query, row in zip(queries, hits, strict=True)]

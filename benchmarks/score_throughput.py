@@ -24,23 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _scifact import load_corpus, load_queries, scifact_dir  # noqa: E402
+from _scifact import bm25_rerank_sets  # noqa: E402
 
 
 def rerank_sets(n_queries: int, n_docs: int) -> list[tuple[str, str]]:
-    import bm25s
-
-    data = scifact_dir()
-    corpus = load_corpus(data)
-    ids = list(corpus)
-    texts = [corpus[i] for i in ids]
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
-    queries = list(load_queries(data).values())[:n_queries]
-    hits, _ = retriever.retrieve(
-        bm25s.tokenize(queries, stopwords="en", show_progress=False), k=n_docs, show_progress=False
-    )
-    return [(query, texts[int(doc)]) for query, row in zip(queries, hits, strict=True) for doc in row]
+    return [(query, text) for query, texts in bm25_rerank_sets(n_queries, n_docs) for text in texts]
 
 
 def timed(function) -> tuple[float, object]:
