@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # Order shown in --help.
-COMMANDS = ("score",)
+COMMANDS = ("score", "mine")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
