@@ -10,9 +10,15 @@ Example:
 from __future__ import annotations
 
 from langchain_xrerank.compressor import XRerankCompressor
+from langchain_xrerank.listwise_llm import LangChainListwiseLLM
+from langchain_xrerank.query_cache import SemanticCacheRunnable
+from langchain_xrerank.retriever_source import RetrieverSource
 from langchain_xrerank.vectorstore_source import VectorStoreSource
 
 __all__ = [
+    "LangChainListwiseLLM",
+    "RetrieverSource",
+    "SemanticCacheRunnable",
     "VectorStoreSource",
     "XRerankCompressor",
 ]

@@ -9,10 +9,14 @@ Example:
 
 from __future__ import annotations
 
+from llamaindex_xrerank.listwise_llm import LlamaIndexListwiseLLM
 from llamaindex_xrerank.postprocessor import XRerankPostprocessor
+from llamaindex_xrerank.query_cache import CachedQueryEngine
 from llamaindex_xrerank.retriever_source import RetrieverSource
 
 __all__ = [
+    "CachedQueryEngine",
+    "LlamaIndexListwiseLLM",
     "RetrieverSource",
     "XRerankPostprocessor",
 ]
