@@ -95,6 +95,8 @@ def test_below_min_similarity_is_a_miss() -> None:
         ("How do I reset my password?", "Why can't I reset my password?"),
         ("How do I log in on mobile?", "How do I log out on mobile?"),
         ("How do I export my data?", "How do I import my data?"),
+        ("Is the Pro plan billed monthly?", "Is the Pro plan billed annually?"),
+        ("Does the API support pagination?", "Doesn't the API support pagination?"),
     ],
 )
 def test_guard_keeps_near_misses_apart_even_when_embeddings_cannot(cached: str, query: str) -> None:
@@ -110,6 +112,17 @@ def test_guard_keeps_near_misses_apart_even_when_embeddings_cannot(cached: str, 
     unguarded = SemanticQueryCache(same_vector, config=config(), guard=None)
     unguarded.put(cached, "cached answer")
     assert unguarded.lookup(query).hit
+
+
+def test_guard_looks_past_rejected_candidates_to_the_true_match() -> None:
+    cache = SemanticQueryCache(same_vector, config=config(prefilter_k=2))
+    for model in ("XR-40", "XR-41", "XR-42", "XR-43", "XR-44"):
+        cache.put(f"How do I reset the {model}?", model)
+    cache.put("How can I reset my XR-60?", "XR-60")
+
+    found = cache.lookup("How do I reset the XR-60?")
+    assert found.hit and found.value == "XR-60"
+    assert found.rejected_by_guard == 5
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ decides:
    punctuation dropped): a dictionary lookup.
 2. **Embedding prefilter**: the query is embedded once with a bi-encoder (e.g. all-MiniLM-L6-v2)
    and compared with every cached query in one matrix product over a numpy array of normalised
-   embeddings. Only the ``prefilter_k`` most similar entries at or above ``min_similarity`` go on,
-   so a lookup never costs one cross-encoder call per cached query.
+   embeddings. Only the most similar entries at or above ``min_similarity`` go on (at most
+   ``4 * prefilter_k`` to the guard, at most ``prefilter_k`` of its survivors to the verifier), so a
+   lookup never costs one cross-encoder call per cached query.
 3. **Key-term guard** (:class:`KeyTermGuard`): a lexical check that the two queries name the same
    specifics. Numbers and codes (``XR-40`` vs ``XR-60``, ``30 days`` vs ``14 days``), capitalised
    names (``Slack`` vs ``Teams``), negation (``can`` vs ``cannot``) and opposite actions (``enable``
@@ -90,8 +91,9 @@ class QueryCacheConfig:
         ttl_s: Seconds an entry stays valid after it was stored; None keeps entries until evicted.
         min_similarity: Bi-encoder cosine similarity a cached query needs to be considered at all.
             Calibrated for all-MiniLM-L6-v2 (see :data:`DEFAULT_MIN_SIMILARITY`).
-        prefilter_k: How many of the most similar cached queries go on to the guard and verifier.
-            Bounds the cross-encoder calls per lookup.
+        prefilter_k: Most cached queries the verifier scores per lookup: the most similar ones
+            that pass the guard (which itself looks at no more than ``4 * prefilter_k``). Bounds
+            the cross-encoder pairs per lookup.
         verifier_threshold: Score the verifier must give ``(query, cached query)`` for a hit, on the
             verifier's own scale (in [0, 1] for a Reranker with sigmoid activation). Required
             when a verifier is given.
@@ -241,9 +243,9 @@ DEFAULT_OPPOSITES: tuple[tuple[str, str], ...] = (
     ("allow", "deny"), ("accept", "reject"), ("accept", "decline"), ("start", "stop"), ("open", "close"),
     ("show", "hide"), ("include", "exclude"), ("before", "after"), ("more", "less"), ("more", "fewer"),
     ("minimum", "maximum"), ("min", "max"), ("first", "last"), ("on", "off"), ("public", "private"),
-    ("monthly", "annual"), ("monthly", "yearly"), ("daily", "weekly"), ("weekly", "monthly"),
-    ("inbound", "outbound"), ("incoming", "outgoing"), ("send", "receive"), ("buy", "sell"),
-    ("pause", "resume"), ("connect", "disconnect"), ("join", "leave"), ("mute", "unmute"),
+    ("monthly", "annual"), ("monthly", "annually"), ("monthly", "yearly"), ("daily", "weekly"),
+    ("weekly", "monthly"), ("inbound", "outbound"), ("incoming", "outgoing"), ("send", "receive"),
+    ("buy", "sell"), ("pause", "resume"), ("connect", "disconnect"), ("join", "leave"), ("mute", "unmute"),
     ("pin", "unpin"), ("archive", "unarchive"), ("share", "unshare"), ("follow", "unfollow"),
     ("install", "uninstall"), ("link", "unlink"), ("freeze", "unfreeze"), ("hot", "cold"),
     ("old", "new"), ("free", "paid"), ("personal", "business"), ("ios", "android"),
@@ -451,6 +453,7 @@ class SemanticQueryCache(Generic[T]):
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._matrix: np.ndarray | None = None
         self._slot_entry: list[_Entry | None] = []
+        self._live: np.ndarray | None = None  # which matrix rows hold a live entry
         self._free_slots: list[int] = []
         self._inflight: dict[str, Future[Any]] = {}
         self._counts = dict.fromkeys(
@@ -541,10 +544,13 @@ class SemanticQueryCache(Generic[T]):
             pending = self._inflight.get(key)
             owner = pending is None
             if owner:
+                done = self._exact(key)  # stored by a caller that finished since our lookup
+                if done is not None:
+                    return done.value
                 pending = self._inflight[key] = Future()
         assert pending is not None
         if not owner:
-            return pending.result()  # type: ignore[no-any-return]
+            return pending.result()
         try:
             value = compute(query)
             self.put(query, value)
@@ -589,6 +595,7 @@ class SemanticQueryCache(Generic[T]):
         with self._lock:
             self._entries.clear()
             self._matrix = None
+            self._live = None
             self._slot_entry = []
             self._free_slots = []
 
@@ -639,26 +646,31 @@ class SemanticQueryCache(Generic[T]):
                     f"holds {self._matrix.shape[1]}-dim vectors; do not swap encoders on a filled cache "
                     "(call clear() first)."
                 )
+            assert self._live is not None
             rows = len(self._slot_entry)
-            similarities = self._matrix[:rows] @ vector
-            live = np.array([entry is not None for entry in self._slot_entry], dtype=bool)
-            similarities = np.where(live, similarities, -np.inf)
-            k = min(config.prefilter_k, rows)
-            top = np.argpartition(-similarities, k - 1)[:k]
+            similarities = np.where(self._live[:rows], self._matrix[:rows] @ vector, -np.inf)
+            window = min(rows, 4 * config.prefilter_k)
+            top = np.argpartition(-similarities, window - 1)[:window]
             order = sorted(top.tolist(), key=lambda i: (-similarities[i], i))
-            best_similarity = float(similarities[order[0]]) if np.isfinite(similarities[order[0]]) else None
-            candidates: list[tuple[_Entry, float]] = []
+            best = float(similarities[order[0]])
+            best_similarity = best if np.isfinite(best) else None
+            above: list[tuple[_Entry, float]] = []
             for slot in order:
-                entry = self._slot_entry[slot]
                 similarity = float(similarities[slot])
-                if entry is None or similarity < config.min_similarity or not self._alive(entry):
-                    continue
-                candidates.append((entry, similarity))
+                if similarity < config.min_similarity:
+                    break  # sorted: the rest are below too
+                entry = self._slot_entry[slot]
+                if entry is not None and self._alive(entry):
+                    above.append((entry, similarity))
+        candidates: list[tuple[_Entry, float]] = []
         rejected = 0
-        if self.guard is not None:
-            passed = [(e, s) for e, s in candidates if self.guard(query, e.query)]
-            rejected = len(candidates) - len(passed)
-            candidates = passed
+        for entry, similarity in above:
+            if self.guard is not None and not self.guard(query, entry.query):
+                rejected += 1
+                continue
+            candidates.append((entry, similarity))
+            if len(candidates) == config.prefilter_k:
+                break
         if rejected:
             with self._lock:
                 self._counts["guard_rejections"] += rejected
@@ -713,8 +725,9 @@ class SemanticQueryCache(Generic[T]):
             slot = -1
             if vector is not None:
                 if self._matrix is None:
-                    capacity = min(self.config.max_size, 64)
+                    capacity = min(self.config.max_size + 1, 64)
                     self._matrix = np.zeros((capacity, vector.shape[0]), dtype=np.float32)
+                    self._live = np.zeros(capacity, dtype=bool)
                 elif vector.shape[0] != self._matrix.shape[1]:
                     raise ValueError(
                         f"SemanticQueryCache: the encoder made a {vector.shape[0]}-dim vector but the cache "
@@ -724,7 +737,9 @@ class SemanticQueryCache(Generic[T]):
                 self._matrix[slot] = vector
             entry = _Entry(query, key, value, slot, None if ttl is None else self._clock() + ttl)
             if slot >= 0:
+                assert self._live is not None
                 self._slot_entry[slot] = entry
+                self._live[slot] = True
             self._entries[key] = entry
             while len(self._entries) > self.config.max_size:
                 _, evicted = next(iter(self._entries.items()))
@@ -744,7 +759,9 @@ class SemanticQueryCache(Generic[T]):
                 dtype=np.float32,
             )
             grown[: self._matrix.shape[0]] = self._matrix
-            self._matrix = grown
+            live = np.zeros(grown.shape[0], dtype=bool)
+            live[: self._matrix.shape[0]] = self._live
+            self._matrix, self._live = grown, live
         self._slot_entry.append(None)
         return slot
 
@@ -754,3 +771,5 @@ class SemanticQueryCache(Generic[T]):
         if entry.slot >= 0 and entry.slot < len(self._slot_entry) and self._slot_entry[entry.slot] is entry:
             self._slot_entry[entry.slot] = None
             self._free_slots.append(entry.slot)
+            assert self._live is not None
+            self._live[entry.slot] = False
