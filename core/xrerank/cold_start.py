@@ -1,0 +1,151 @@
+"""Cold start: self-supervised training pairs from the corpus itself, for when logs are few.
+
+A sentence of a passage (by default its last one, which in reports, abstracts
+and documentation tends to state the finding, like a user's question or claim)
+becomes a pseudo-query; the passage *without that sentence* is its positive, so
+the model cannot win by spotting the copied sentence; hard negatives are the
+store's nearest other documents to the pseudo-query.
+
+Example:
+    >>> examples = pseudo_query_examples(passages, source, num_negatives=4)  # doctest: +SKIP
+    >>> finetune(logs_examples, config, cold_start=examples)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from xrerank.training_data import TrainingExample
+
+logger = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """A light sentence splitter (period/question/exclamation mark followed by a capital or digit).
+
+    Example:
+        >>> split_sentences("Cells grow. We found X. It works!")
+        ['Cells grow.', 'We found X.', 'It works!']
+    """
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def pseudo_query(
+    text: str,
+    *,
+    strategy: Literal["last_sentence", "random_sentence"] = "last_sentence",
+    rng: random.Random | None = None,
+    min_words: int = 5,
+) -> tuple[str, str] | None:
+    """Pick a sentence of ``text`` as a pseudo-query; returns ``(query, rest)`` or None.
+
+    None when the text has fewer than two sentences of at least ``min_words`` words.
+
+    Example:
+        >>> pseudo_query("Mice were fed fat for ten weeks. Fat diets raise insulin levels in mice.")
+        ('Fat diets raise insulin levels in mice.', 'Mice were fed fat for ten weeks.')
+    """
+    sentences = split_sentences(text)
+    if len(sentences) < 2:
+        return None
+    usable = [i for i, s in enumerate(sentences) if len(s.split()) >= min_words]
+    if not usable:
+        return None
+    if strategy == "last_sentence":
+        pick = usable[-1]
+    elif strategy == "random_sentence":
+        pick = (rng or random.Random(0)).choice(usable)
+    else:
+        raise ValueError(
+            f"pseudo_query got strategy={strategy!r}; expected 'last_sentence' or 'random_sentence'."
+        )
+    rest = " ".join(s for i, s in enumerate(sentences) if i != pick)
+    return sentences[pick], rest
+
+
+def pseudo_query_examples(
+    documents: Mapping[str, str],
+    source: Any,
+    *,
+    num_negatives: int = 4,
+    strategy: Literal["last_sentence", "random_sentence"] = "last_sentence",
+    queries: Mapping[str, str] | None = None,
+    candidates: int = 30,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> list[TrainingExample]:
+    """Self-supervised :class:`TrainingExample` s from a corpus and the store that holds it.
+
+    Args:
+        documents: ``{doc_id: passage text}`` of the documents to turn into examples
+            (a sample of the corpus is enough).
+        source: A :class:`xrerank.sources.CandidateSource` over the same corpus; its
+            nearest documents to each pseudo-query (other than the document itself)
+            are the hard negatives.
+        num_negatives: Negatives per example.
+        strategy: Which sentence becomes the query (see :func:`pseudo_query`).
+        queries: Explicit pseudo-queries by doc id (e.g. titles); the positive is then the
+            document text as given (pass it without the title).
+        candidates: How many documents to ask the store for per pseudo-query.
+        seed: Seed for ``random_sentence``.
+        show_progress: Show a tqdm bar.
+
+    Returns:
+        One example per usable document, in input order.
+
+    Example:
+        >>> examples = pseudo_query_examples({"d1": abstract}, source, num_negatives=2)  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    if num_negatives < 1:
+        raise ValueError(f"pseudo_query_examples got num_negatives={num_negatives!r}; expected an int >= 1.")
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str, str]] = []  # (doc id, query, positive)
+    for doc_id, text in documents.items():
+        if not isinstance(text, str):
+            raise TypeError(
+                f"pseudo_query_examples got {type(text).__name__} for document {doc_id!r}; expected str."
+            )
+        if queries is not None:
+            query = queries.get(doc_id)
+            if query and query.strip() and text.strip():
+                pairs.append((str(doc_id), query.strip(), text))
+            continue
+        picked = pseudo_query(text, strategy=strategy, rng=rng)
+        if picked is not None:
+            pairs.append((str(doc_id), picked[0], picked[1]))
+    skipped = len(documents) - len(pairs)
+    if skipped:
+        logger.info(
+            "Cold start: %d of %d documents gave no pseudo-query (too short).", skipped, len(documents)
+        )
+    examples: list[TrainingExample] = []
+    batch = 64
+    for start in tqdm(
+        range(0, len(pairs), batch), desc="cold start", unit="batch", disable=not show_progress
+    ):
+        chunk = pairs[start : start + batch]
+        hits = source.search_batch([query for _, query, _ in chunk], candidates)
+        for (doc_id, query, positive), row in zip(chunk, hits, strict=True):
+            negatives = [(c.id, c.text) for c in row if c.id != doc_id and c.text.strip() != positive.strip()]
+            negatives = negatives[:num_negatives]
+            if len(negatives) < num_negatives:
+                continue
+            examples.append(
+                TrainingExample(
+                    query=query,
+                    positives=[positive],
+                    negatives=[t for _, t in negatives],
+                    positive_ids=[doc_id],
+                    negative_ids=[str(i) for i, _ in negatives],
+                    query_id=f"cold:{doc_id}",
+                )
+            )
+    return examples

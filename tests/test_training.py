@@ -1,0 +1,235 @@
+"""Fine-tuning on the tiny random BERT: every loss trains, saves a loadable model, resumes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from xrerank.cold_start import pseudo_query, pseudo_query_examples, split_sentences
+from xrerank.finetune import CARD_FILE, INFO_FILE, finetune
+from xrerank.training import LOSSES, TrainingConfig, build_rows, train
+from xrerank.training_data import TrainingExample
+
+
+def make_examples(n: int = 8, negatives: int = 3, teacher: bool = False) -> list[TrainingExample]:
+    return [
+        TrainingExample(
+            f"what causes condition {i}?",
+            [f"condition {i} is caused by factor {i}."],
+            [f"an unrelated remark number {i}-{j}." for j in range(negatives)],
+            positive_scores=[4.0] if teacher else [],
+            negative_scores=[float(-j) for j in range(negatives)] if teacher else [],
+            query_id=f"q{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def config_for(tmp_path: Path, model_dir: Path, **overrides) -> TrainingConfig:
+    options = dict(
+        base_model=str(model_dir),
+        max_steps=2,
+        batch_size=4,
+        num_negatives=2,
+        max_length=32,
+        output_dir=str(tmp_path / "model"),
+        device="cpu",
+        show_progress=False,
+        logging_steps=1,
+    )
+    options.update(overrides)
+    return TrainingConfig(**options)
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain encoder checkpoint (BertModel, no classification head)."""
+    import torch
+    from conftest import minilm_dir
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    path = tmp_path_factory.mktemp("tiny-encoder")
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_each_loss_trains_and_saves_a_loadable_cross_encoder(loss, tmp_path, tiny_model_dir):
+    from sentence_transformers import CrossEncoder
+
+    from xrerank import Reranker
+
+    examples = make_examples(teacher=True)
+    snapshot = copy.deepcopy(examples)
+    result = train(examples, config_for(tmp_path, tiny_model_dir, loss=loss))
+    assert result.steps == 2
+    assert result.final_loss is not None
+    assert examples == snapshot, "train() must not modify the caller's examples"
+    assert CrossEncoder(str(result.model_path), device="cpu").num_labels == 1
+    scores = Reranker(result.model_path, device="cpu").score("what causes condition 1?", ["a", "b"])
+    assert all(type(s) is float for s in scores)
+    leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    assert leftovers == [], "atomic save must not leave staging directories behind"
+
+
+def test_plain_encoder_gets_a_fresh_one_logit_head(tmp_path, tiny_encoder_dir):
+    from xrerank import Reranker
+
+    result = train(make_examples(), config_for(tmp_path, tiny_encoder_dir, loss="bce"))
+    assert result.fresh_head is True
+    assert len(Reranker(result.model_path, device="cpu").score("q", ["p"])) == 1
+
+
+def test_existing_output_dir_needs_overwrite(tmp_path, tiny_model_dir):
+    config = config_for(tmp_path, tiny_model_dir, loss="bce", max_steps=1)
+    train(make_examples(), config)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        train(make_examples(), config)
+    overwritten = TrainingConfig(**{**config.to_dict(), "overwrite": True})
+    assert train(make_examples(), overwritten).model_path.is_dir()
+
+
+def test_resume_continues_from_the_latest_checkpoint(tmp_path, tiny_model_dir):
+    first = config_for(tmp_path, tiny_model_dir, loss="infonce", max_steps=2, save_steps=1)
+    train(make_examples(), first)
+    assert (first.checkpoint_dir / "checkpoint-2").is_dir()
+    from transformers import TrainerCallback
+
+    class CountSteps(TrainerCallback):
+        steps = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            CountSteps.steps += 1
+
+    resumed = TrainingConfig(**{**first.to_dict(), "max_steps": 3, "resume": True, "overwrite": True})
+    result = train(make_examples(), resumed, callbacks=[CountSteps()])
+    assert result.steps == 3
+    assert CountSteps.steps == 1, "resuming at step 2 of 3 runs one step, not three"
+
+
+def test_resume_without_checkpoint_says_how_to_get_one(tmp_path, tiny_model_dir):
+    config = config_for(tmp_path, tiny_model_dir, resume=True)
+    with pytest.raises(FileNotFoundError, match="save_steps"):
+        train(make_examples(), config)
+
+
+def test_row_layouts_per_loss():
+    examples = [
+        TrainingExample("q", ["p1", "p2"], ["n1", "n2", "n3"]),
+        TrainingExample("short", ["p"], ["n"]),
+    ]
+    rows, skipped = build_rows(examples, TrainingConfig(loss="infonce", num_negatives=2))
+    assert skipped == 1
+    assert rows == [
+        {"query": "q", "positive": p, "negative_1": "n1", "negative_2": "n2"} for p in ("p1", "p2")
+    ]
+    rows, _ = build_rows(examples, TrainingConfig(loss="margin_mse", num_negatives=2, margin=1.0))
+    assert rows[0]["label"] == [1.0, 1.0]
+    rows, skipped = build_rows(examples, TrainingConfig(loss="bce", num_negatives=2))
+    assert skipped == 0
+    assert sum(r["label"] for r in rows) == 3 and len(rows) == 3 + 2 + 1
+    rows, _ = build_rows(examples, TrainingConfig(loss="lambda", num_negatives=2))
+    assert rows[0]["docs"] == ["p1", "p2", "n1", "n2"] and rows[0]["labels"] == [1.0, 1.0, 0.0, 0.0]
+    teacher = [TrainingExample("q", ["p"], ["n1", "n2"], positive_scores=[5.0], negative_scores=[1.0, 2.0])]
+    rows, _ = build_rows(teacher, TrainingConfig(loss="margin_mse", num_negatives=2))
+    assert rows[0]["label"] == [4.0, 3.0]
+
+
+def test_mse_without_teacher_scores_names_the_fix():
+    with pytest.raises(ValueError, match="teacher"):
+        build_rows(make_examples(), TrainingConfig(loss="mse"))
+
+
+def test_bad_config_and_bad_examples_are_clear():
+    with pytest.raises(ValueError, match="bce, infonce"):
+        TrainingConfig(loss="hinge")
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainingConfig(batch_size=0)
+    with pytest.raises(ValueError, match=r"unknown options \['lr'\]"):
+        TrainingConfig.from_dict({"lr": 1e-5})
+    with pytest.raises(TypeError, match=r"examples\[1\]"):
+        build_rows([make_examples(1)[0], {"query": "q"}], TrainingConfig())
+    with pytest.raises(ValueError, match="no training examples"):
+        build_rows([], TrainingConfig())
+
+
+def test_finetune_writes_a_model_card_with_before_and_after(tmp_path, tiny_model_dir):
+    examples = make_examples(8)
+    cold = make_examples(4)
+    path = finetune(
+        examples, config_for(tmp_path, tiny_model_dir, loss="bce"), eval_set=examples[:3], cold_start=cold
+    )
+    info = json.loads((path / INFO_FILE).read_text())
+    assert info["data"] == {"queries": 8, "positives": 8, "negatives": 24, "cold_start_examples": 4}
+    assert info["config"]["loss"] == "bce" and info["config"]["base_model"] == str(tiny_model_dir)
+    assert set(info["metrics_before"]["reranker"]) == {"ndcg@10", "mrr@10"}
+    assert set(info["metrics_after"]["reranker"]) == {"ndcg@10", "mrr@10"}
+    assert info["cold_start_stage"]["steps"] >= 1
+    card = (path / CARD_FILE).read_text()
+    assert "reranker after fine-tuning" in card and "Loss `bce`" in card
+    assert not Path(f"{path}.cold-start").exists(), "the cold-start stage is an intermediate, removed after"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a CandidateSource returns per document (id, text, score)."""
+
+    id: str
+    text: str
+    score: float
+
+
+class ListSource:
+    """A minimal CandidateSource over an in-memory corpus: word-overlap search."""
+
+    def __init__(self, docs: dict[str, str]) -> None:
+        self.docs = docs
+
+    def search_batch(self, queries, k):
+        out = []
+        for query in queries:
+            words = set(query.lower().split())
+            ranked = sorted(self.docs, key=lambda d: -len(words & set(self.docs[d].lower().split())))
+            out.append([Hit(d, self.docs[d], 1.0) for d in ranked[:k]])
+        return out
+
+
+def test_cold_start_pseudo_queries_leave_the_query_out_of_the_positive():
+    assert split_sentences("One two three. Four five six! Seven?") == [
+        "One two three.",
+        "Four five six!",
+        "Seven?",
+    ]
+    assert pseudo_query("Too short.") is None
+    docs = {
+        f"d{i}": f"Study {i} measured insulin in mice fed diet {i}. "
+        f"Diet {i} raised insulin levels in the mice."
+        for i in range(6)
+    }
+    examples = pseudo_query_examples(docs, ListSource(docs), num_negatives=2, show_progress=False)
+    assert len(examples) == 6
+    for example in examples:
+        assert example.query not in example.positives[0]
+        assert example.positive_ids[0] not in example.negative_ids
+        assert len(example.negatives) == 2
+
+
+def test_cli_lists_train_and_eval():
+    from xrerank.cli import build_parser
+
+    help_text = build_parser().format_help()
+    assert "train" in help_text and "eval" in help_text

@@ -1,0 +1,39 @@
+"""Multi-process training runs unchanged under torchrun: 2 CPU processes (gloo), a few steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_torchrun_two_cpu_processes(tmp_path, tiny_model_dir):
+    script = Path(__file__).with_name("ddp_train_script.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "HF_HUB_OFFLINE": "1"}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            str(tiny_model_dir),
+            str(tmp_path / "model"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world"] for r in ranks] == [2, 2]
+    assert [r["steps"] for r in ranks] == [3, 3]
+    # Only the main process saves, once, and the result is a loadable CrossEncoder.
+    from xrerank import Reranker
+
+    assert len(Reranker(tmp_path / "model", device="cpu").score("query 1", ["passage 1"])) == 1
