@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # Order shown in --help.
-COMMANDS = ("score", "mine")
+COMMANDS = ("score", "mine", "train", "eval")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
