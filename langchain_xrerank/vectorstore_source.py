@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
+
 from xrerank.sources import Candidate, QueryEncoder, SourceBase, check_k, check_queries, encode_queries
 from xrerank.validation import check_query
 

@@ -15,6 +15,7 @@ from typing import Any
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.indices.base import BaseIndex
 from llama_index.core.schema import NodeWithScore, QueryBundle
+
 from xrerank.sources import Candidate, QueryEncoder, SourceBase, check_k, check_queries, encode_queries
 from xrerank.validation import check_query
 

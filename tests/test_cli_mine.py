@@ -75,14 +75,15 @@ def test_mine_writes_examples_and_prints_a_report(store, tmp_path, capsys):
     assert report["logs"][str(store / "log.jsonl")]["records"] == 3
 
 
-def test_config_file_and_margin_off(store, tmp_path, capsys):
+def test_config_file_margin_off_and_streaming(store, tmp_path, capsys):
     config = tmp_path / "mine.json"
     config.write_text(json.dumps({"num_negatives": 2, "sampling": "random", "seed": 3}))
     code, output = mine(
-        store, tmp_path, "--config", str(config), "--relative-margin", "none", "--no-progress"
+        store, tmp_path, "--config", str(config), "--relative-margin", "none", "--no-progress", "--no-merge"
     )
     assert code == 0, capsys.readouterr().err
-    assert all(len(e.negatives) == 2 for e in load_examples(output))
+    examples = load_examples(output)
+    assert len(examples) == 3 and all(len(e.negatives) == 2 for e in examples)
 
 
 def test_bad_log_line_names_file_and_line_and_skip_reports_it(store, tmp_path, capsys):

@@ -18,7 +18,9 @@ EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "examples" / "data" / "retri
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -38,7 +40,9 @@ def test_example_log_reads_cleanly_and_merges_repeated_queries():
 
 
 def test_skip_above_is_what_was_shown_above_the_lowest_click():
-    (record,) = read_log([{"query": "q", "positive_ids": ["c", "e"], "shown": ["a", "b", "c", "d", "e", "f"]}])
+    (record,) = read_log(
+        [{"query": "q", "positive_ids": ["c", "e"], "shown": ["a", "b", "c", "d", "e", "f"]}]
+    )
     assert record.skipped_ids == ("a", "b", "d")
     assert record.impressions == (("a", "b", "c", "d", "e", "f"),)
 
@@ -67,7 +71,9 @@ def test_csv_lists_labels_and_json_cells(tmp_path):
         encoding="utf-8",
     )
     first, second = read_log(path)
-    assert first.positive_ids == ("d3",) and first.skipped_ids == ("d1", "d2") and first.negative_ids == ("d2",)
+    assert (
+        first.positive_ids == ("d3",) and first.skipped_ids == ("d1", "d2") and first.negative_ids == ("d2",)
+    )
     assert second.query == "rank, fuse" and second.positive_ids == ("a", "b")
     assert second.positive_texts == ("A passage, with a comma.",)
 
@@ -96,7 +102,9 @@ def test_pandas_dataframe_with_missing_cells():
 
 def test_hf_dataset():
     datasets = pytest.importorskip("datasets")
-    data = datasets.Dataset.from_dict({"query": ["a"], "positive_ids": [["d1", "d2"]], "shown": [["d0", "d2"]]})
+    data = datasets.Dataset.from_dict(
+        {"query": ["a"], "positive_ids": [["d1", "d2"]], "shown": [["d0", "d2"]]}
+    )
     (record,) = read_log(data)
     assert record.positive_ids == ("d1", "d2") and record.skipped_ids == ("d0",)
 

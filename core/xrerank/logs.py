@@ -395,7 +395,7 @@ def _format_of(path: Path) -> str:
 
 def _open_binary(path: Path) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 
 

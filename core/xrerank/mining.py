@@ -513,7 +513,8 @@ class _Miner:
             positive_scores = [next(scores) for _ in query.positive_texts]
             query.positive_scores = positive_scores
             bar = min(positive_scores) - margin if positive_scores else math.inf
-            kept_log, kept = [], []
+            kept_log: list[Candidate] = []
+            kept: list[Candidate] = []
             for target, items in ((kept_log, query.log_negatives), (kept, query.survivors)):
                 for candidate in items:
                     teacher_score = next(scores)

@@ -148,10 +148,10 @@ def run(args: argparse.Namespace) -> int:
             from xrerank.mining import MiningReport
 
             report = MiningReport()
-            examples = iter_hard_negatives(
+            stream = iter_hard_negatives(
                 records, source, config, teacher=teacher, report=report, show_progress=not args.no_progress
             )
-            count = save_examples(examples, args.output)
+            count = save_examples(stream, args.output)
         else:
             examples, report = mine_hard_negatives(
                 records, source, config, teacher=teacher, show_progress=not args.no_progress
