@@ -64,7 +64,14 @@ class MicroBatcher:
         self._queue: deque[_Request] = deque()
         self._condition = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._busy = False  # the worker is scoring a batch
         self.calls = 0  # shared calls of score_fn (for stats and tests)
+
+    @property
+    def idle(self) -> bool:
+        """True when nothing is queued or being scored: a caller may score inline instead."""
+        with self._condition:
+            return not self._queue and not self._busy
 
     def submit(self, pairs: Pairs) -> Future[list[float]]:
         """Queue ``pairs``; the future resolves to their scores (or the error scoring them)."""
@@ -82,7 +89,11 @@ class MicroBatcher:
             batch = self._collect()
             if batch is None:
                 return
-            self._score(batch)
+            try:
+                self._score(batch)
+            finally:
+                with self._condition:
+                    self._busy = False
 
     def _collect(self) -> list[_Request] | None:
         """Wait for work; return the requests of one shared call, or None to exit when idle."""
@@ -102,6 +113,7 @@ class MicroBatcher:
                         size += len(request.pairs)
                 remaining = deadline - time.monotonic()
                 if self._queue or size >= self.max_pairs or remaining <= 0:
+                    self._busy = True
                     return batch
                 self._condition.wait(remaining)
 

@@ -346,7 +346,9 @@ class Reranker:
         """Raw scores for a synchronous caller, shared with concurrent callers when batching."""
         if not pairs:
             return []
-        if self._batcher is None:
+        if self._batcher is None or self._batcher.idle:
+            # Nobody to share a forward pass with: score in the caller's thread and skip
+            # the hand-off. Callers arriving meanwhile queue up and are coalesced.
             return self._raw_scores(pairs)
         return self._batcher.submit(pairs).result()
 
