@@ -6,7 +6,7 @@ Errors name the argument, the position of the bad item, what arrived and the fix
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -42,6 +42,16 @@ def check_texts(texts: object, *, caller: str, name: str = "texts") -> list[str]
         raise TypeError(
             f"{caller} got a single {type(texts).__name__} as {name}; expected a list of str. "
             f"Wrap it in a list: [{name[:-1] if name.endswith('s') else name}]."
+        )
+    if isinstance(texts, Mapping):
+        raise TypeError(
+            f"{caller} got a {type(texts).__name__} as {name}; expected a list of str. "
+            f"For an {{id: text}} mapping pass list(mapping.values()) and keep the ids beside it."
+        )
+    if isinstance(texts, (set, frozenset)):
+        raise TypeError(
+            f"{caller} got a {type(texts).__name__} as {name}; expected a list of str "
+            "(a set has no order, so ranked positions would mean nothing)."
         )
     if not isinstance(texts, Iterable):
         raise TypeError(f"{caller} got {_describe(texts)} as {name}; expected a list of str.")
