@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from xrerank import DEFAULT_MODEL, RankedItem, Reranker
 from xrerank._optional import require
+from xrerank.adapter_options import prepare_adapter_options
 from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
 
 try:
@@ -97,16 +97,7 @@ class XRerankPostprocessor(BaseNodePostprocessor):
     @model_validator(mode="before")
     @classmethod
     def _build_reranker(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        if "top_k" in data:
-            raise ValueError(
-                f"{_NAME} got top_k={data['top_k']!r}; LlamaIndex rerankers call it top_n: "
-                f"{_NAME}(top_n={data['top_k']!r})."
-            )
-        data["reranker"], data["model"] = _resolve_reranker(data.get("reranker"), data.get("model"))
-        return data
+        return prepare_adapter_options(data, caller=_NAME, host="LlamaIndex")
 
     @field_validator("top_n", mode="before")
     @classmethod
@@ -237,23 +228,3 @@ def _query_text(query_bundle: QueryBundle | str | None) -> str:
         )
     query = query_bundle if isinstance(query_bundle, str) else query_bundle.query_str
     return check_query(query, caller=_NAME)
-
-
-def _resolve_reranker(reranker: Any, model: Any) -> tuple[Reranker, str]:
-    """Return the reranker to use and its model name, building one from ``model`` if needed."""
-    if isinstance(model, os.PathLike):
-        model = os.fspath(model)
-    if reranker is None:
-        built = Reranker(DEFAULT_MODEL if model is None else model)
-        return built, built.model_name
-    if not isinstance(reranker, Reranker):
-        raise TypeError(
-            f"{_NAME} got a {type(reranker).__name__} as reranker; expected an xrerank.Reranker. "
-            f"For a model name, path or CrossEncoder pass {_NAME}(model=...) instead."
-        )
-    if model is not None and model != reranker.model_name:
-        raise ValueError(
-            f"{_NAME} got both reranker= (model {reranker.model_name!r}) and model={model!r}; "
-            "pass only one of them."
-        )
-    return reranker, reranker.model_name

@@ -1,0 +1,56 @@
+"""Constructor logic shared by the framework adapters (LangChain, LlamaIndex).
+
+The adapters stay thin: they declare their fields in the host framework's style
+and hand the raw options here, so both accept and refuse exactly the same things.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from xrerank.loading import DEFAULT_MODEL
+from xrerank.reranker import Reranker
+
+
+def prepare_adapter_options(data: Any, *, caller: str, host: str) -> Any:
+    """Validate raw adapter options and fill in ``reranker`` and ``model``.
+
+    Refuses ``top_k`` (the hosts call it ``top_n``), builds a :class:`Reranker` from
+    ``model`` when none is given, and refuses a ``reranker`` together with a
+    different ``model``. Returns a new dict; the caller's is not modified.
+
+    Example:
+        >>> options = prepare_adapter_options({"model": "./my-reranker"}, caller="X", host="LangChain")
+        >>> options["model"]
+        './my-reranker'
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if "top_k" in data:
+        raise ValueError(
+            f"{caller} got top_k={data['top_k']!r}; {host} rerankers call it top_n: "
+            f"{caller}(top_n={data['top_k']!r})."
+        )
+    data["reranker"], data["model"] = _resolve_reranker(data.get("reranker"), data.get("model"), caller)
+    return data
+
+
+def _resolve_reranker(reranker: Any, model: Any, caller: str) -> tuple[Reranker, str]:
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
+    if reranker is None:
+        built = Reranker(DEFAULT_MODEL if model is None else model)
+        return built, built.model_name
+    if not isinstance(reranker, Reranker):
+        raise TypeError(
+            f"{caller} got a {type(reranker).__name__} as reranker; expected an xrerank.Reranker. "
+            f"For a model name, path or CrossEncoder pass {caller}(model=...) instead."
+        )
+    if model is not None and model != reranker.model_name:
+        raise ValueError(
+            f"{caller} got both reranker= (model {reranker.model_name!r}) and model={model!r}; "
+            "pass only one of them."
+        )
+    return reranker, reranker.model_name
