@@ -114,8 +114,9 @@ class ExportedCrossEncoder:
             directory holding ``onnx/*.onnx`` / ``openvino/*.xml`` and a tokenizer).
         backend: ``"onnx"`` or ``"openvino"``.
         file_name: Model file relative to ``path``, e.g. ``"onnx/model_qint8_quantized.onnx"``.
-        device: ``"cpu"``, or ``"cuda"`` for ONNX Runtime's CUDA provider (onnxruntime-gpu)
-            and OpenVINO's GPU plugin.
+        device: ``"cpu"``, or ``"cuda"`` for ONNX Runtime's CUDA provider (with onnxruntime-gpu;
+            without it the CPU provider runs, with a warning). OpenVINO runs on the CPU
+            unless ``options["ov_device"]`` names another OpenVINO device (e.g. ``"GPU"``, Intel).
         max_length: Token limit per pair; None uses the export's (or the tokenizer's) limit.
         options: Backend options: ``provider`` / ``session_options`` (onnx),
             ``ov_config`` (openvino).
@@ -166,7 +167,14 @@ class ExportedCrossEncoder:
         ort = require("onnxruntime", purpose="Running an ONNX cross-encoder")
         available = ort.get_available_providers()
         default = "CUDAExecutionProvider" if self.device.startswith("cuda") else "CPUExecutionProvider"
-        provider = options.pop("provider", default)
+        provider = options.pop("provider", None)
+        if provider is None and default not in available:
+            logger.warning(
+                "device=%r but ONNX Runtime has no %s here (available: %s); running on the CPU. "
+                "Install onnxruntime-gpu for CUDA.", self.device, default, available,
+            )
+            default = "CPUExecutionProvider"
+        provider = provider or default
         if provider not in available:
             raise ValueError(
                 f"ONNX Runtime provider {provider!r} is not available here (available: {available}). "
@@ -183,7 +191,7 @@ class ExportedCrossEncoder:
         core = ov.Core()
         model = core.read_model(self.model_file)
         self._inputs = [port.get_any_name() for port in model.inputs]
-        device = "GPU" if self.device.startswith("cuda") or self.device.upper() == "GPU" else "CPU"
+        device = options.pop("ov_device", "CPU")
         compiled = core.compile_model(model, device, options.pop("ov_config", None) or {})
         request = compiled.create_infer_request()
         return lambda feeds: request.infer(feeds)[compiled.outputs[0]]
