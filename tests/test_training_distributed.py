@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def test_torchrun_two_cpu_processes(tmp_path, tiny_model_dir):
     script = Path(__file__).with_name("ddp_train_script.py")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "HF_HUB_OFFLINE": "1"}
-    completed = subprocess.run(
+    # torchrun's workers are grandchildren: run it in its own session so that a hang
+    # (e.g. a gloo rendezvous that never completes) kills them all, not just torchrun.
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -24,11 +29,19 @@ def test_torchrun_two_cpu_processes(tmp_path, tiny_model_dir):
             str(tiny_model_dir),
             str(tmp_path / "model"),
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
-        timeout=240,
+        start_new_session=True,
     )
+    try:
+        _, stderr = process.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("torchrun with 2 CPU processes did not finish within 240 s")
+    completed = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
     assert completed.returncode == 0, completed.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["world"] for r in ranks] == [2, 2]
