@@ -18,7 +18,8 @@ Systems, in one run:
   reranker's and the retriever's scores with a weight chosen on *log* queries held out
   from training (never on dev).
 
-Run (full, about an hour and a half on 2 busy cores)::
+Run (full: every system trains on ~580 queries; budget hours on 2 shared cores, and add
+``--resume`` to pick up after an interruption)::
 
     HF_HUB_OFFLINE=1 python benchmarks/scifact.py --out ~/.cache/xrerank/scifact-results.json
 
