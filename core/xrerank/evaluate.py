@@ -330,7 +330,10 @@ class Comparison:
                 row += f"  {delta:>+12.1f}"
             for e in extra_names:
                 value = self.extra.get(name, {}).get(e, "")
-                row += f"  {value:>12.1f}" if isinstance(value, float) else f"  {value!s:>12}"
+                if isinstance(value, float):
+                    row += f"  {value:>12.2f}" if abs(value) < 100 else f"  {value:>12.0f}"
+                else:
+                    row += f"  {value!s:>12}"
             lines.append(row)
         return "\n".join(lines)
 
@@ -443,14 +446,16 @@ def per_query_report(
             )
             lines.append(f"{label}{queries.get(qid, qid)}")
             lines.append(f"         {metric}: {values}{marker}")
-    summary = [f"{'':<16}{base:>14}{tuned:>14}"]
+    width = max(14, len(base) + 2, len(tuned) + 2)
+    summary = [f"{'':<16}{base:>{width}}{tuned:>{width}}"]
     for key in ("overall", "seen", "unseen"):
         if key not in counts:
             continue
         n, b, t, _, _ = counts[key]
         label = {"overall": "Overall", "seen": "Seen topics", "unseen": "Unseen topics"}[key]
         summary.append(
-            f"{label + ':':<16}{f'{b}/{n} ({100 * b / n:3.0f}%)':>14}{f'{t}/{n} ({100 * t / n:3.0f}%)':>14}"
+            f"{label + ':':<16}{f'{b}/{n} ({100 * b / n:3.0f}%)':>{width}}"
+            f"{f'{t}/{n} ({100 * t / n:3.0f}%)':>{width}}"
         )
     if "overall" in counts:
         summary.append(
