@@ -23,6 +23,7 @@ if "torch" not in _sys.modules:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from xrerank.bm25 import BM25Source
+from xrerank.finetune import finetune
 from xrerank.funnel import (
     Funnel,
     FunnelConfig,
@@ -45,6 +46,8 @@ from xrerank.query_cache import (
 )
 from xrerank.reranker import MicroBatching, RankedItem, Reranker, RerankerStats
 from xrerank.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
+from xrerank.training import TrainingConfig
+from xrerank.training_data import TrainingExample
 
 __version__ = "0.1.0"
 
@@ -75,7 +78,10 @@ __all__ = [
     "RerankerStats",
     "SemanticQueryCache",
     "StageReport",
+    "TrainingConfig",
+    "TrainingExample",
     "__version__",
+    "finetune",
     "merge_records",
     "mine_hard_negatives",
     "parse_ranking",
