@@ -128,8 +128,14 @@ def train_head(data: SciFact, train_qids: list[str], steps: int, out: Path) -> P
     batch_size, start, losses = 16, time.perf_counter(), []
     for step in range(steps):
         batch = [examples[(step * batch_size + i) % len(examples)] for i in range(batch_size)]
-        features = tokenizer([b[0] for b in batch], [b[1] for b in batch], padding=True, truncation=True,
-                             max_length=128, return_tensors="pt")
+        features = tokenizer(
+            [b[0] for b in batch],
+            [b[1] for b in batch],
+            padding=True,
+            truncation=True,
+            max_length=128,
+            return_tensors="pt",
+        )
         logits = hf_model(**features).logits[:, 0]
         loss = loss_fn(logits, torch.tensor([b[2] for b in batch]))
         loss.backward()
@@ -228,17 +234,36 @@ def main() -> None:
         ).tolist()
 
     full_length = int(baseline_model.max_seq_length or min(tokenizer.model_max_length, 512))
-    rows.append({"name": "CrossEncoder.predict, input order, torch fp32 (baseline)", "run": baseline,
-                 "warm": lambda: baseline_model.predict(pairs[:8], show_progress_bar=False),
-                 "max_length": full_length, "device": device})
+    rows.append(
+        {
+            "name": "CrossEncoder.predict, input order, torch fp32 (baseline)",
+            "run": baseline,
+            "warm": lambda: baseline_model.predict(pairs[:8], show_progress_bar=False),
+            "max_length": full_length,
+            "device": device,
+        }
+    )
 
     def reranker_row(name: str, path: Path, row_device: str, **options: Any) -> None:
-        reranker = Reranker(str(path), device=row_device, batch_size=args.batch_size, activation=None,
-                            cache_size=0, micro_batching=None, **options)
+        reranker = Reranker(
+            str(path),
+            device=row_device,
+            batch_size=args.batch_size,
+            activation=None,
+            cache_size=0,
+            micro_batching=None,
+            **options,
+        )
         reranker.load()
-        rows.append({"name": name, "run": lambda: reranker.score_pairs(pairs),
-                     "warm": lambda: reranker.score_pairs(pairs[:8]),
-                     "max_length": reranker.max_length, "device": row_device})
+        rows.append(
+            {
+                "name": name,
+                "run": lambda: reranker.score_pairs(pairs),
+                "warm": lambda: reranker.score_pairs(pairs[:8]),
+                "max_length": reranker.max_length,
+                "device": row_device,
+            }
+        )
 
     wanted = set(args.backends.split(","))
     work = Path(tempfile.mkdtemp(prefix="xrerank-backends-"))
@@ -264,8 +289,12 @@ def main() -> None:
             reranker_row(f"xrerank Reranker, {backend} {quantize or 'fp32'} (cpu)", out, "cpu")
     short = exports.get(("onnx", "int8")) or exports.get(("openvino", "int8")) or model_dir
     label = "onnx int8" if ("onnx", "int8") in exports else ("openvino int8" if exports else "torch")
-    reranker_row(f"[changes results] xrerank {label}, max_length={args.short_length}", short,
-                 "cpu" if exports else device, max_length=args.short_length)
+    reranker_row(
+        f"[changes results] xrerank {label}, max_length={args.short_length}",
+        short,
+        "cpu" if exports else device,
+        max_length=args.short_length,
+    )
 
     peak = matmul_peak(device)
     for row in rows:  # warm-up: first calls pay one-off allocation and compilation costs
@@ -283,14 +312,17 @@ def main() -> None:
     bm25_ndcg = ndcg10(candidates, data.qrels)
     threads = torch.get_num_threads()
     print(f"model: {model_name}")
-    print(f"device: {device}; torch threads: {threads}; pairs: {len(pairs)} ({len(dev)} SciFact dev claims x "
-          f"{args.docs} BM25 abstracts, {sum(lengths) / len(lengths):.0f} tokens/pair before truncation); "
-          f"rounds: {args.rounds}; batch size: {args.batch_size}")
+    print(
+        f"device: {device}; torch threads: {threads}; pairs: {len(pairs)} ({len(dev)} SciFact dev claims x "
+        f"{args.docs} BM25 abstracts, {sum(lengths) / len(lengths):.0f} tokens/pair before truncation); "
+        f"rounds: {args.rounds}; batch size: {args.batch_size}"
+    )
     kind = "fp16 CUDA" if device == "cuda" else f"fp32, {threads} threads"
-    print(f"matmul peak ({kind}): {peak:.1f} GFLOP/s; "
-          f"BM25 top-{args.docs} order NDCG@10: {bm25_ndcg:.2f}")
-    print(f"{'path':<58}{'max_len':>8}{'pairs/s':>9}{'x base':>8}{'NDCG@10':>9}{'d NDCG':>8}"
-          f"{'max|d|':>10}{'GFLOP/s':>9}{'% peak':>8}")
+    print(f"matmul peak ({kind}): {peak:.1f} GFLOP/s; BM25 top-{args.docs} order NDCG@10: {bm25_ndcg:.2f}")
+    print(
+        f"{'path':<58}{'max_len':>8}{'pairs/s':>9}{'x base':>8}{'NDCG@10':>9}{'d NDCG':>8}"
+        f"{'max|d|':>10}{'GFLOP/s':>9}{'% peak':>8}"
+    )
     base_ndcg = None
     for row in rows:
         scores = row["scores"]
@@ -305,8 +337,10 @@ def main() -> None:
         rate = len(pairs) / statistics.median(row["times"])
         gflops = useful_gflop(int(row["max_length"])) / statistics.median(row["times"])
         diff = float(np.max(np.abs(np.asarray(scores) - reference)))
-        print(f"{row['name']:<58}{row['max_length']:>8}{rate:>9.1f}{rate / base_rate:>8.2f}{quality:>9.2f}"
-              f"{quality - base_ndcg:>+8.2f}{diff:>10.1e}{gflops:>9.1f}{100 * gflops / peak:>7.0f}%")
+        print(
+            f"{row['name']:<58}{row['max_length']:>8}{rate:>9.1f}{rate / base_rate:>8.2f}{quality:>9.2f}"
+            f"{quality - base_ndcg:>+8.2f}{diff:>10.1e}{gflops:>9.1f}{100 * gflops / peak:>7.0f}%"
+        )
     print("targets: >= 3x the baseline's pairs/s with at most 0.5 NDCG@10 points lost")
     shutil.rmtree(work, ignore_errors=True)
 

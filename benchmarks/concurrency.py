@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _scifact import bm25_rerank_sets  # noqa: E402
+from _scifact import bm25_rerank_sets
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -80,11 +80,15 @@ async def open_loop(reranker, requests, rate: float, count: int, time_cap: float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=64)
     parser.add_argument("--docs", type=int, default=20)
     parser.add_argument("--max-length", type=int, default=256)
-    parser.add_argument("--rates", default="0.5,0.9,1.5,2.5", help="Open-loop rates, x one-at-a-time capacity.")
+    parser.add_argument(
+        "--rates", default="0.5,0.9,1.5,2.5", help="Open-loop rates, x one-at-a-time capacity."
+    )
     parser.add_argument("--open-count", type=int, default=32, help="Requests sent per open-loop rate.")
     parser.add_argument("--open-time-cap", type=float, default=60.0, help="Seconds of arrivals per rate.")
     args = parser.parse_args()
@@ -99,17 +103,23 @@ def main() -> None:
     model = CrossEncoder(str(get_model_path()), num_labels=1, device="cpu")
     requests = bm25_rerank_sets(args.requests, args.docs)
     modes = {
-        "one at a time (baseline)": lambda: Reranker(model, cache_size=0, max_length=args.max_length,
-                                                     micro_batching=None),
-        "micro-batched": lambda: Reranker(model, cache_size=0, max_length=args.max_length,
-                                          micro_batching=MicroBatching()),
+        "one at a time (baseline)": lambda: Reranker(
+            model, cache_size=0, max_length=args.max_length, micro_batching=None
+        ),
+        "micro-batched": lambda: Reranker(
+            model, cache_size=0, max_length=args.max_length, micro_batching=MicroBatching()
+        ),
     }
     Reranker(model, cache_size=0, max_length=args.max_length).score(*requests[0])  # warm-up
 
-    print(f"model: all-MiniLM-L6-v2 encoder + 1-logit head; max_length {args.max_length}; "
-          f"torch threads {torch.get_num_threads()}")
-    print(f"\n1) burst: {len(requests)} concurrent requests x {args.docs} SciFact abstracts "
-          f"({len(requests) * args.docs} pairs)")
+    print(
+        f"model: all-MiniLM-L6-v2 encoder + 1-logit head; max_length {args.max_length}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
+    print(
+        f"\n1) burst: {len(requests)} concurrent requests x {args.docs} SciFact abstracts "
+        f"({len(requests) * args.docs} pairs)"
+    )
     print(f"{'mode':<28}{'pairs/s':>9}{'ratio':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     outputs = {}
     base_rate = None
@@ -121,7 +131,9 @@ def main() -> None:
         print(f"{name:<28}{pairs_per_s:>9.1f}{pairs_per_s / base_rate:>7.2f}{latency_row(latencies)}")
     first, second = outputs.values()
     same = all([r.index for r in a] == [r.index for r in b] for a, b in zip(first, second, strict=True))
-    worst = max(abs(x.score - y.score) for a, b in zip(first, second, strict=True) for x, y in zip(a, b))
+    worst = max(
+        abs(x.score - y.score) for a, b in zip(first, second, strict=True) for x, y in zip(a, b, strict=True)
+    )
     print(f"same rankings in both modes: {same}; largest score difference {worst:.1e}")
 
     capacity = base_rate / args.docs  # one-at-a-time requests per second

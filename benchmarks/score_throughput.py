@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _scifact import bm25_rerank_sets  # noqa: E402
+from _scifact import bm25_rerank_sets
 
 
 def rerank_sets(n_queries: int, n_docs: int) -> list[tuple[str, str]]:
@@ -38,7 +38,9 @@ def timed(function) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--docs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
@@ -70,7 +72,9 @@ def main() -> None:
     identity = torch.nn.Identity()
 
     def baseline():
-        return model.predict(pairs, batch_size=args.batch_size, activation_fn=identity, show_progress_bar=False)
+        return model.predict(
+            pairs, batch_size=args.batch_size, activation_fn=identity, show_progress_bar=False
+        )
 
     def fresh_reranker() -> Reranker:
         return Reranker(model, batch_size=args.batch_size, activation=None)

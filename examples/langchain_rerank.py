@@ -33,9 +33,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
-from xrerank import Reranker
 
 from langchain_xrerank import XRerankCompressor
+from xrerank import Reranker
 
 logger = logging.getLogger("examples.langchain_rerank")
 

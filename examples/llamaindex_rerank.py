@@ -29,9 +29,9 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.response.schema import RESPONSE_TYPE
 from llama_index.core.llms import MockLLM
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-from xrerank import Reranker
 
 from llamaindex_xrerank import XRerankPostprocessor
+from xrerank import Reranker
 
 logger = logging.getLogger("examples.llamaindex_rerank")
 

@@ -43,7 +43,7 @@ class XRerankCompressor(BaseDocumentCompressor):
         0.99...
     """
 
-    reranker: Reranker = Field(default=None, validate_default=False)
+    reranker: Reranker = Field(default=None, validate_default=False)  # type: ignore[assignment]
     """The :class:`xrerank.Reranker` that scores (query, page_content) pairs. Built from
     ``model`` when not given; to set device, batch size or activation, build it yourself."""
     model: str | None = None

@@ -48,7 +48,7 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         >>> engine = index.as_query_engine(node_postprocessors=[rerank])  # doctest: +SKIP
     """
 
-    reranker: Reranker = Field(
+    reranker: Reranker = Field(  # type: ignore[assignment]
         default=None,
         validate_default=False,
         exclude=True,

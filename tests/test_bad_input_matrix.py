@@ -21,7 +21,9 @@ from xrerank.training_data import TrainingExample
 def _source():
     vectors = [[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]]
     return EmbeddingSource(
-        vectors, ["alpha doc", "beta doc", "gamma doc"], ids=["a", "b", "c"],
+        vectors,
+        ["alpha doc", "beta doc", "gamma doc"],
+        ids=["a", "b", "c"],
         query_encoder=lambda queries: [[1.0, 0.2] for _ in queries],
     )
 
@@ -94,7 +96,7 @@ def test_log_reader_non_utf8_file(tmp_path):
 
 def test_miner_never_returns_a_positive_and_tolerates_unknown_ids():
     records = [{"query": "alpha?", "clicked": ["a", "zzz-unknown"]}]
-    examples, report = mine_hard_negatives(records, _source(), show_progress=False)
+    examples, _ = mine_hard_negatives(records, _source(), show_progress=False)
     negatives = {i for e in examples for i in e.negative_ids}
     assert "a" not in negatives and "zzz-unknown" not in negatives
 

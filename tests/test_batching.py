@@ -20,7 +20,9 @@ def lengths(pairs):
 
 
 def test_concurrent_coroutines_share_forward_passes(tiny_reranker_factory):
-    reranker = tiny_reranker_factory(cache_size=0, micro_batching=MicroBatching(max_pairs=256, max_wait_ms=20))
+    reranker = tiny_reranker_factory(
+        cache_size=0, micro_batching=MicroBatching(max_pairs=256, max_wait_ms=20)
+    )
     requests = [TEXTS[i:] + TEXTS[:i] for i in range(32)]
     expected = [tiny_reranker_factory(cache_size=0, micro_batching=None).score(QUERY, r) for r in requests]
 
@@ -33,7 +35,9 @@ def test_concurrent_coroutines_share_forward_passes(tiny_reranker_factory):
 
 
 def test_threads_share_forward_passes(tiny_reranker_factory):
-    reranker = tiny_reranker_factory(cache_size=0, micro_batching=MicroBatching(max_pairs=512, max_wait_ms=20))
+    reranker = tiny_reranker_factory(
+        cache_size=0, micro_batching=MicroBatching(max_pairs=512, max_wait_ms=20)
+    )
     expected = reranker.score(QUERY, TEXTS)
     calls_before = reranker._batcher.calls
     results: list[list[float]] = []

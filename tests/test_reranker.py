@@ -180,8 +180,14 @@ def test_unreachable_model_says_how_to_pass_a_local_path():
 def test_multi_label_model_is_refused(tmp_path, tiny_model_dir):
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    config = BertConfig(vocab_size=30522, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, num_labels=3)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=3,
+    )
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     AutoTokenizer.from_pretrained(str(tiny_model_dir)).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="3 labels"):

@@ -36,4 +36,6 @@ def require(module: str, *, purpose: str) -> ModuleType:
         root = module.split(".")[0]
         extra = _EXTRA_FOR_MODULE.get(root)
         hint = f'pip install "xrerank[{extra}]"' if extra else f"pip install {root}"
-        raise ImportError(f"{purpose} needs the '{root}' package, which is not installed. Fix: {hint}") from exc
+        raise ImportError(
+            f"{purpose} needs the '{root}' package, which is not installed. Fix: {hint}"
+        ) from exc

@@ -37,9 +37,7 @@ def check_backend(backend: str, *, caller: str) -> str:
         'onnx'
     """
     if backend not in ("auto", *BACKENDS):
-        raise ValueError(
-            f"{caller} got backend={backend!r}; expected 'auto', 'torch', 'onnx' or 'openvino'."
-        )
+        raise ValueError(f"{caller} got backend={backend!r}; expected 'auto', 'torch', 'onnx' or 'openvino'.")
     return backend
 
 
@@ -101,7 +99,10 @@ def resolve_backend(
     if len(files) > 1:
         logger.info(
             "%s holds several %s files %s; loading %s. Pass model_kwargs={'file_name': ...} to choose.",
-            name_or_path, backend, files, kwargs["file_name"],
+            name_or_path,
+            backend,
+            files,
+            kwargs["file_name"],
         )
     return backend, kwargs
 
@@ -171,7 +172,10 @@ class ExportedCrossEncoder:
         if provider is None and default not in available:
             logger.warning(
                 "device=%r but ONNX Runtime has no %s here (available: %s); running on the CPU. "
-                "Install onnxruntime-gpu for CUDA.", self.device, default, available,
+                "Install onnxruntime-gpu for CUDA.",
+                self.device,
+                default,
+                available,
             )
             default = "CPUExecutionProvider"
         provider = provider or default

@@ -98,7 +98,9 @@ class MicroBatcher:
     def _collect(self) -> list[_Request] | None:
         """Wait for work; return the requests of one shared call, or None to exit when idle."""
         with self._condition:
-            if not self._queue and not self._condition.wait_for(lambda: bool(self._queue), self.idle_timeout_s):
+            if not self._queue and not self._condition.wait_for(
+                lambda: bool(self._queue), self.idle_timeout_s
+            ):
                 self._worker = None  # the next submit starts a new worker
                 return None
             deadline = time.monotonic() + self.max_wait_s

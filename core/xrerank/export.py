@@ -97,7 +97,10 @@ def export_model(
     from xrerank.loading import load_cross_encoder
 
     cross_encoder = load_cross_encoder(
-        str(model), device="cpu", max_length=max_length, trust_remote_code=trust_remote_code,
+        str(model),
+        device="cpu",
+        max_length=max_length,
+        trust_remote_code=trust_remote_code,
         local_files_only=False,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -200,8 +203,15 @@ def _export_onnx(cross_encoder: Any, path: Path) -> None:
         # The tracer's notes on Python-side shape checks do not apply: axes are declared dynamic.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            wrapper, args, str(path), input_names=names, output_names=["logits"], dynamic_axes=axes,
-            opset_version=17, dynamo=False, external_data=False,
+            wrapper,
+            args,
+            str(path),
+            input_names=names,
+            output_names=["logits"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+            external_data=False,
         )
 
 
@@ -245,8 +255,12 @@ def _check_scores(
         cross_encoder.predict(_CHECK_PAIRS, activation_fn=torch.nn.Identity(), show_progress_bar=False)
     ).reshape(-1)
     difference = float(np.max(np.abs(ours - reference)))
-    logger.info("Export check (%s, %s): largest |score difference| vs torch %.2e", backend,
-                quantize or "fp32", difference)
+    logger.info(
+        "Export check (%s, %s): largest |score difference| vs torch %.2e",
+        backend,
+        quantize or "fp32",
+        difference,
+    )
     if not quantize and difference >= 1e-4:
         raise RuntimeError(
             f"The {backend} export scores differ from torch by {difference:.2e} (limit 1e-4); the export "

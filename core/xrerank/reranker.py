@@ -132,7 +132,7 @@ class Reranker:
         trust_remote_code: bool = False,
         local_files_only: bool = False,
         show_progress_bar: bool = False,
-        micro_batching: MicroBatching | None = MicroBatching(),  # noqa: B008 - frozen, shared safely
+        micro_batching: MicroBatching | None = MicroBatching(),
         backend: str = "auto",
         model_kwargs: dict[str, Any] | None = None,
         dtype: str = "auto",
@@ -209,9 +209,20 @@ class Reranker:
         # Locks, the executor and the cache are rebuilt on unpickling; a model
         # loaded by name is reloaded lazily, a model given as an object travels along.
         keep = (
-            "model_name", "device", "batch_size", "activation", "trust_remote_code", "local_files_only",
-            "show_progress_bar", "micro_batching", "_requested_max_length", "_cache_size", "_owns_model",
-            "backend", "model_kwargs", "dtype",
+            "model_name",
+            "device",
+            "batch_size",
+            "activation",
+            "trust_remote_code",
+            "local_files_only",
+            "show_progress_bar",
+            "micro_batching",
+            "_requested_max_length",
+            "_cache_size",
+            "_owns_model",
+            "backend",
+            "model_kwargs",
+            "dtype",
         )
         state = {name: self.__dict__[name] for name in keep}
         state["_model"] = None if self._owns_model else self._model
@@ -452,8 +463,7 @@ class Reranker:
             queries = [query for query, _ in pairs]
             texts = [text for _, text in pairs]
             lengths = [
-                len(ids)
-                for ids in tokenizer(queries, texts, truncation=False, verbose=False)["input_ids"]
+                len(ids) for ids in tokenizer(queries, texts, truncation=False, verbose=False)["input_ids"]
             ]
             truncated = sum(length > max_length for length in lengths)
             # Longest first: padding waste is minimal and an out-of-memory error shows up at once.
@@ -473,15 +483,20 @@ class Reranker:
                         max_length=max_length,
                         return_tensors="pt",
                     ).to(model.device)
+                    hf_model: Any = model.model  # set whenever _fast_path is
                     with torch.inference_mode():
-                        logits = model.model(**features).logits[:, 0].float().cpu().tolist()
+                        logits = hf_model(**features).logits[:, 0].float().cpu().tolist()
                 else:
-                    logits = model.predict(
-                        batch_pairs,
-                        batch_size=len(batch_pairs),
-                        activation_fn=torch.nn.Identity(),
-                        show_progress_bar=False,
-                    ).reshape(-1).tolist()
+                    logits = (
+                        model.predict(
+                            batch_pairs,
+                            batch_size=len(batch_pairs),
+                            activation_fn=torch.nn.Identity(),
+                            show_progress_bar=False,
+                        )
+                        .reshape(-1)
+                        .tolist()
+                    )
                 for index, value in zip(batch, logits, strict=True):
                     scores[index] = value
                 batches += 1

@@ -387,8 +387,8 @@ def _hard_negative_infonce(model: CrossEncoder, scale: float) -> Any:
     return HardNegativeInfoNCELoss(
         model,
         num_negatives=None,
-        scale=scale,
-        activation_fn=nn.Identity(),  # type: ignore[arg-type]
+        scale=scale,  # type: ignore[arg-type]  # annotated int upstream; any float works
+        activation_fn=nn.Identity(),
     )
 
 

@@ -96,8 +96,9 @@ class TrainingExample:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"TrainingExample got unknown fields {sorted(unknown)}; expected a subset of "
-                             f"{sorted(known)}.")
+            raise ValueError(
+                f"TrainingExample got unknown fields {sorted(unknown)}; expected a subset of {sorted(known)}."
+            )
         return cls(**data)
 
 
@@ -176,8 +177,14 @@ def to_margin_triplets(examples: Iterable[TrainingExample], *, margin: float = 1
         for p, positive in enumerate(example.positives):
             for n, negative in enumerate(example.negatives):
                 label = example.positive_scores[p] - example.negative_scores[n] if teacher else margin
-                rows.append({"query": example.query, "positive": positive, "negative": negative,
-                             "label": float(label)})
+                rows.append(
+                    {
+                        "query": example.query,
+                        "positive": positive,
+                        "negative": negative,
+                        "label": float(label),
+                    }
+                )
     return rows
 
 
@@ -195,10 +202,14 @@ def to_scored_pairs(examples: Iterable[TrainingExample]) -> list[dict[str, Any]]
                 f"MSE distillation needs teacher scores, but the example for query {example.query!r} has "
                 "none. Mine with a teacher (mine_hard_negatives(..., teacher=...)) or use loss='bce'."
             )
-        rows.extend({"query": example.query, "passage": t, "label": float(s)}
-                    for t, s in zip(example.positives, example.positive_scores, strict=True))
-        rows.extend({"query": example.query, "passage": t, "label": float(s)}
-                    for t, s in zip(example.negatives, example.negative_scores, strict=True))
+        rows.extend(
+            {"query": example.query, "passage": t, "label": float(s)}
+            for t, s in zip(example.positives, example.positive_scores, strict=True)
+        )
+        rows.extend(
+            {"query": example.query, "passage": t, "label": float(s)}
+            for t, s in zip(example.negatives, example.negative_scores, strict=True)
+        )
     return rows
 
 
