@@ -367,3 +367,17 @@ def test_no_known_positive_ever_comes_back_as_a_negative(
         assert len({normalize_text(t) for t in example.negatives}) == len(example.negatives)  # no duplicates
         assert len(example.negatives) <= num_negatives
     assert report.examples == len(examples)
+
+
+def test_log_negatives_with_the_same_text_are_used_once():
+    """Regression (found by the property test): skipped ids whose documents share a text."""
+    docs = ["alpha", "alpha", "alpha", "beta"]
+    ids = [f"d{i}" for i in range(len(docs))]
+    source = EmbeddingSource(
+        [_hash_vector(d) for d in docs], docs, ids=ids, query_encoder=lambda qs: [_hash_vector(q) for q in qs]
+    )
+    records = [{"query": "alpha beta", "positive_ids": ["d3"], "shown": ids}]
+    config = MiningConfig(num_negatives=2, use_skipped=True, relative_margin=None, min_negatives=0)
+    examples, _ = mine_hard_negatives(records, source, config, show_progress=False)
+    (example,) = examples
+    assert len({normalize_text(t) for t in example.negatives}) == len(example.negatives)

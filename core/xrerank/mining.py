@@ -547,7 +547,14 @@ class _Miner:
             report.no_positives += 1
             return None
         rng = random.Random(f"{config.seed}:{normalize_text(query.record.query)}")
-        log_negatives = [c for c in query.log_negatives if self._is_positive(query, c) is None]
+        log_negatives = []
+        taken: set[str] = set()
+        for candidate in query.log_negatives:
+            # Logs can name two documents with the same text: one training negative each.
+            key = normalize_text(candidate.text)
+            if key not in taken and self._is_positive(query, candidate) is None:
+                taken.add(key)
+                log_negatives.append(candidate)
         hard = log_negatives[: config.num_hard]
         taken = {normalize_text(c.text) for c in hard}
         options = [c for c in query.survivors if normalize_text(c.text) not in taken]
