@@ -45,28 +45,6 @@ def config_for(tmp_path: Path, model_dir: Path, **overrides) -> TrainingConfig:
     return TrainingConfig(**options)
 
 
-@pytest.fixture(scope="module")
-def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain encoder checkpoint (BertModel, no classification head)."""
-    import torch
-    from conftest import minilm_dir
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-    )
-    path = tmp_path_factory.mktemp("tiny-encoder")
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 @pytest.mark.parametrize("loss", LOSSES)
 def test_each_loss_trains_and_saves_a_loadable_cross_encoder(loss, tmp_path, tiny_model_dir):
     from sentence_transformers import CrossEncoder
