@@ -1,4 +1,4 @@
-"""LangChain document compressor that reranks with an :class:`xrerank.Reranker`."""
+"""LangChain document compressor that reranks with an :class:`xrerank.Reranker` (or any reranker)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from xrerank import RankedItem, Reranker
+from xrerank import RankedItem
 from xrerank._optional import require
 from xrerank.adapter_options import prepare_adapter_options
+from xrerank.protocol import RerankerProtocol
 from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
 
 try:
@@ -32,7 +33,9 @@ class XRerankCompressor(BaseDocumentCompressor):
     metadata copied and the relevance score (a plain ``float``) added under ``score_key``.
     The caller's documents are never modified. Pass either a ready ``reranker`` (one
     instance can also serve the LlamaIndex adapter) or a ``model`` name/path to build one;
-    the model loads on the first non-empty call.
+    the model loads on the first non-empty call. ``reranker`` may also be a
+    :class:`xrerank.LateInteractionReranker` (or ``model="late:PATH"``), or any object with
+    ``model_name``, ``rank`` and ``arank``: top_n and score_threshold mean the same for all.
 
     Example:
         >>> from langchain_core.documents import Document
@@ -43,13 +46,16 @@ class XRerankCompressor(BaseDocumentCompressor):
         0.99...
     """
 
-    reranker: Reranker = Field(default=None, validate_default=False)  # type: ignore[assignment]
-    """The :class:`xrerank.Reranker` that scores (query, page_content) pairs. Built from
-    ``model`` when not given; to set device, batch size or activation, build it yourself."""
+    reranker: RerankerProtocol = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    """The reranker that scores (query, page_content) pairs: an :class:`xrerank.Reranker`, an
+    :class:`xrerank.LateInteractionReranker` or any object with ``model_name``, ``rank`` and
+    ``arank``. Built from ``model`` when not given; to set device, batch size or activation,
+    build it yourself."""
     model: str | None = None
-    """Hub name or local directory of a cross-encoder (or a loaded ``CrossEncoder``), used when
+    """Hub name or local directory of a cross-encoder (or a loaded ``CrossEncoder``), or
+    ``"late:PATH"`` for a late interaction reranker on the encoder at PATH; used when
     ``reranker`` is not given (default ``cross-encoder/ms-marco-MiniLM-L6-v2``). Holds the
-    reranker's model name after construction."""
+    reranker's spec (``late:`` prefix included) after construction."""
     top_n: int | None = 3
     """How many documents to return; None returns all (after ``score_threshold``)."""
     score_threshold: float | None = None
@@ -115,7 +121,7 @@ class XRerankCompressor(BaseDocumentCompressor):
         query: str,
         callbacks: Callbacks | None = None,
     ) -> Sequence[Document]:
-        """Async :meth:`compress_documents` through :meth:`xrerank.Reranker.arank`.
+        """Async :meth:`compress_documents` through the reranker's ``arank``.
 
         The forward pass runs in the reranker's own executor, off the event loop.
 

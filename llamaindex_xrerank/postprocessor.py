@@ -1,13 +1,14 @@
-"""LlamaIndex node postprocessor that reranks with an :class:`xrerank.Reranker`."""
+"""LlamaIndex node postprocessor that reranks with an :class:`xrerank.Reranker` (or any reranker)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from xrerank import DEFAULT_MODEL, RankedItem, Reranker
+from xrerank import DEFAULT_MODEL, RankedItem
 from xrerank._optional import require
 from xrerank.adapter_options import prepare_adapter_options
+from xrerank.protocol import RerankerProtocol
 from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
 
 try:
@@ -38,6 +39,8 @@ class XRerankPostprocessor(BaseNodePostprocessor):
     ``ReRankEndEvent`` and the ``CBEventType.RERANKING`` callback event like LlamaIndex's
     built-in rerankers. Pass either a ready ``reranker`` (one instance can also serve the
     LangChain adapter) or a ``model`` name/path; the model loads on the first non-empty call.
+    ``reranker`` may also be a :class:`xrerank.LateInteractionReranker` (or
+    ``model="late:PATH"``), or any object with ``model_name``, ``rank`` and ``arank``.
 
     Example:
         >>> from llama_index.core.schema import NodeWithScore, TextNode
@@ -48,22 +51,25 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         >>> engine = index.as_query_engine(node_postprocessors=[rerank])  # doctest: +SKIP
     """
 
-    reranker: Reranker = Field(  # type: ignore[assignment]
+    reranker: RerankerProtocol = Field(  # type: ignore[assignment]
         default=None,
         validate_default=False,
         exclude=True,
         description=(
-            "The xrerank.Reranker that scores (query, node text) pairs. Built from `model` when not "
-            "given; to set device, batch size or activation, build it yourself. Not serialized: "
-            "to_dict()/from_dict() rebuild it from `model`; pickling keeps its full configuration."
+            "The reranker that scores (query, node text) pairs: an xrerank.Reranker, an "
+            "xrerank.LateInteractionReranker or any object with model_name, rank() and arank(). "
+            "Built from `model` when not given; to set device, batch size or activation, build it "
+            "yourself. Not serialized: to_dict()/from_dict() rebuild it from `model`; pickling keeps "
+            "its full configuration."
         ),
     )
     model: str | None = Field(
         default=None,
         description=(
-            "Hub name or local directory of a cross-encoder (or a loaded CrossEncoder), used when "
-            f"`reranker` is not given (default {DEFAULT_MODEL}). Holds the reranker's model name "
-            "after construction."
+            "Hub name or local directory of a cross-encoder (or a loaded CrossEncoder), or 'late:PATH' "
+            "for a late interaction reranker on the encoder at PATH; used when `reranker` is not given "
+            f"(default {DEFAULT_MODEL}). Holds the reranker's spec ('late:' prefix included) after "
+            "construction."
         ),
     )
     top_n: int | None = Field(
@@ -146,7 +152,7 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         nodes: list[NodeWithScore],
         query_bundle: QueryBundle | None = None,
     ) -> list[NodeWithScore]:
-        """Async rerank through :meth:`xrerank.Reranker.arank`; called by ``apostprocess_nodes``.
+        """Async rerank through the reranker's ``arank``; called by ``apostprocess_nodes``.
 
         Example:
             >>> await rerank.apostprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP

@@ -34,9 +34,11 @@ from xrerank.funnel import (
     StageReport,
     parse_ranking,
 )
+from xrerank.late_interaction import LateInteractionReranker, LateInteractionStats
 from xrerank.loading import DEFAULT_MODEL, ModelLoadError
 from xrerank.logs import LogRecord, merge_records, read_log
 from xrerank.mining import MiningConfig, MiningReport, mine_hard_negatives
+from xrerank.protocol import RerankerProtocol
 from xrerank.query_cache import (
     CacheLookup,
     KeyTermGuard,
@@ -65,6 +67,8 @@ __all__ = [
     "FunnelReport",
     "FunnelResult",
     "KeyTermGuard",
+    "LateInteractionReranker",
+    "LateInteractionStats",
     "LogRecord",
     "MicroBatching",
     "MiningConfig",
@@ -75,6 +79,7 @@ __all__ = [
     "RankedItem",
     "RankingParseError",
     "Reranker",
+    "RerankerProtocol",
     "RerankerStats",
     "SemanticQueryCache",
     "StageReport",

@@ -10,15 +10,20 @@ import os
 from typing import Any
 
 from xrerank.loading import DEFAULT_MODEL
-from xrerank.reranker import Reranker
+from xrerank.protocol import RerankerProtocol, reranker_from_spec, spec_of
 
 
 def prepare_adapter_options(data: Any, *, caller: str, host: str) -> Any:
     """Validate raw adapter options and fill in ``reranker`` and ``model``.
 
-    Refuses ``top_k`` (the hosts call it ``top_n``), builds a :class:`Reranker` from
-    ``model`` when none is given, and refuses a ``reranker`` together with a
-    different ``model``. Returns a new dict; the caller's is not modified.
+    Refuses ``top_k`` (the hosts call it ``top_n``), builds a reranker from ``model``
+    when none is given (a :class:`xrerank.Reranker`, or a
+    :class:`xrerank.LateInteractionReranker` for ``"late:PATH"``), and refuses a
+    ``reranker`` together with a different ``model``. ``reranker`` may be any object
+    with ``model_name``, ``rank`` and ``arank`` (:class:`xrerank.protocol.RerankerProtocol`).
+    ``model`` ends up holding the reranker's spec (:func:`xrerank.protocol.spec_of`), so a
+    serialised adapter rebuilds the same kind of reranker. Returns a new dict; the
+    caller's is not modified.
 
     Example:
         >>> options = prepare_adapter_options({"model": "./my-reranker"}, caller="X", host="LangChain")
@@ -37,20 +42,24 @@ def prepare_adapter_options(data: Any, *, caller: str, host: str) -> Any:
     return data
 
 
-def _resolve_reranker(reranker: Any, model: Any, caller: str) -> tuple[Reranker, str]:
+def _resolve_reranker(reranker: Any, model: Any, caller: str) -> tuple[RerankerProtocol, str]:
     if isinstance(model, os.PathLike):
         model = os.fspath(model)
     if reranker is None:
-        built = Reranker(DEFAULT_MODEL if model is None else model)
-        return built, built.model_name
-    if not isinstance(reranker, Reranker):
+        try:
+            built = reranker_from_spec(DEFAULT_MODEL if model is None else model)
+        except ValueError as exc:
+            raise ValueError(f"{caller} got model={model!r}: {exc}") from exc
+        return built, spec_of(built)
+    if not isinstance(reranker, RerankerProtocol):
         raise TypeError(
-            f"{caller} got a {type(reranker).__name__} as reranker; expected an xrerank.Reranker. "
+            f"{caller} got a {type(reranker).__name__} as reranker; expected an xrerank.Reranker or "
+            "LateInteractionReranker (or any object with model_name, rank() and arank()). "
             f"For a model name, path or CrossEncoder pass {caller}(model=...) instead."
         )
-    if model is not None and model != reranker.model_name:
+    spec = spec_of(reranker)
+    if model is not None and model not in (spec, reranker.model_name):
         raise ValueError(
-            f"{caller} got both reranker= (model {reranker.model_name!r}) and model={model!r}; "
-            "pass only one of them."
+            f"{caller} got both reranker= (model {spec!r}) and model={model!r}; pass only one of them."
         )
-    return reranker, reranker.model_name
+    return reranker, spec
