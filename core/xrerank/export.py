@@ -19,12 +19,12 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 from xrerank._optional import require
+from xrerank.atomic_dir import make_staging_dir, replace_directory
 from xrerank.backends import EXPORT_MARKER, ExportedCrossEncoder
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def export_model(
         local_files_only=False,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
+    build = make_staging_dir(out, kind="export")
     try:
         cross_encoder.save(str(build))
         for name in _WEIGHT_FILES:  # the exported file replaces the torch weights
@@ -128,7 +128,7 @@ def export_model(
         }
         (build / EXPORT_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         _check_scores(cross_encoder, build, backend=backend, file_name=file_name, quantize=quantize)
-        _move_into_place(build, out)
+        replace_directory(build, out)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
@@ -151,20 +151,6 @@ def _check_output_dir(out: Path, *, source: str | Path, overwrite: bool) -> None
         parent = parent.parent
     if not os.access(parent, os.W_OK):
         raise ValueError(f"Export output '{out}': cannot write in '{parent}'. Choose a writable path.")
-
-
-def _move_into_place(build: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(build, out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, old)
-    try:
-        os.replace(build, out)
-    except OSError:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _export_onnx(cross_encoder: Any, path: Path) -> None:

@@ -8,6 +8,8 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, cast
 
+from xrerank.atomic_dir import recover_interrupted_save
+
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
 
@@ -69,6 +71,7 @@ def load_cross_encoder(
     """
     from xrerank.backends import load_exported_model, resolve_backend
 
+    name_or_path = recover_interrupted_save(name_or_path)  # a save killed mid-swap (xrerank.atomic_dir)
     backend, model_kwargs = resolve_backend(name_or_path, backend, model_kwargs)
     if backend != "torch":
         exported = load_exported_model(

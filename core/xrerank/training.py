@@ -20,7 +20,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xrerank._optional import require
+from xrerank.atomic_dir import make_staging_dir, recover_interrupted_save, replace_directory
 from xrerank.training_data import TrainingExample, to_bce_pairs, to_listwise, to_ntuples, to_scored_pairs
 
 if TYPE_CHECKING:
@@ -411,34 +411,29 @@ def save_model_atomically(
     overwrite: bool,
     before_rename: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Save ``model`` to ``target`` via a sibling temporary directory and a rename.
+    """Save ``model`` to ``target`` via a sibling staging directory and an atomic swap.
 
-    A reader never sees a half-written model: either the old directory or the
-    complete new one. ``before_rename(staging_dir)`` may add files (e.g. a model
-    card) first. Returns the final path.
+    At every instant, even if the process is killed, ``target`` holds either the
+    previous complete model or the new one (see :mod:`xrerank.atomic_dir`); a
+    half-written staging directory is hidden and never loaded. ``before_rename(staging_dir)``
+    may add files (e.g. a model card) first. Returns the final path.
 
     Example:
         >>> save_model_atomically(model, "out/reranker", overwrite=True)  # doctest: +SKIP
         PosixPath('out/reranker')
     """
     target = Path(target)
+    recover_interrupted_save(target)
     if target.exists() and not overwrite:
         raise FileExistsError(
             f"Output directory {target} already exists; pass overwrite=True (--overwrite) or choose another."
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    staging = make_staging_dir(target)
     try:
         model.save(str(staging))
         if before_rename is not None:
             before_rename(staging)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        replace_directory(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
