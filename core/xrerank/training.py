@@ -440,13 +440,42 @@ def save_model_atomically(
     return target
 
 
+def is_complete_checkpoint(path: str | Path) -> bool:
+    """Whether a trainer checkpoint was written to the end.
+
+    The trainer writes weights, optimizer and scheduler first and ``trainer_state.json``
+    last, so a run killed while saving leaves a checkpoint whose state file is missing or
+    cut short; one killed while deleting an old checkpoint leaves it without some files.
+
+    Example:
+        >>> is_complete_checkpoint("xrerank-model.checkpoints/checkpoint-500")  # doctest: +SKIP
+        True
+    """
+    path = Path(path)
+    try:
+        state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(state, dict)
+        and "global_step" in state
+        and any(path.glob("*.safetensors"))
+        and all((path / name).is_file() for name in ("optimizer.pt", "scheduler.pt"))
+    )
+
+
 def _latest_checkpoint(directory: Path) -> str | None:
+    """The complete ``checkpoint-N`` with the highest N; incomplete ones (a kill mid-save) are skipped."""
     if not directory.is_dir():
         return None
     checkpoints = [p for p in directory.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    if not checkpoints:
-        return None
-    return str(max(checkpoints, key=lambda p: int(p.name.split("-")[-1])))
+    for checkpoint in sorted(checkpoints, key=lambda p: int(p.name.split("-")[-1]), reverse=True):
+        if is_complete_checkpoint(checkpoint):
+            return str(checkpoint)
+        logger.warning(
+            "Skipping %s: it was not written to the end (a run stopped while saving it).", checkpoint
+        )
+    return None
 
 
 def train(
@@ -529,8 +558,13 @@ def train(
         )
         if resume_from is None:
             raise FileNotFoundError(
-                f"resume=True but {config.checkpoint_dir} holds no checkpoint-*; "
+                f"resume=True but {config.checkpoint_dir} holds no complete checkpoint-*; "
                 "train once with save_steps set."
+            )
+        if not is_complete_checkpoint(resume_from):
+            raise FileNotFoundError(
+                f"resume={resume_from!r} is not a complete trainer checkpoint (trainer_state.json, "
+                "weights, optimizer.pt and scheduler.pt); pass resume=True to take the latest complete one."
             )
     args = CrossEncoderTrainingArguments(
         output_dir=str(config.checkpoint_dir),
