@@ -23,6 +23,8 @@ if "torch" not in _sys.modules:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from xrerank.bm25 import BM25Source
+from xrerank.distill import DistillationConfig, distill_bi_encoder
+from xrerank.distill_report import DistillationReport, distillation_report
 from xrerank.finetune import finetune
 from xrerank.funnel import (
     Funnel,
@@ -59,6 +61,8 @@ __all__ = [
     "CacheLookup",
     "Candidate",
     "CandidateSource",
+    "DistillationConfig",
+    "DistillationReport",
     "EmbeddingSource",
     "FaissSource",
     "Funnel",
@@ -86,6 +90,8 @@ __all__ = [
     "TrainingConfig",
     "TrainingExample",
     "__version__",
+    "distill_bi_encoder",
+    "distillation_report",
     "finetune",
     "merge_records",
     "mine_hard_negatives",
