@@ -56,6 +56,9 @@ class XRerankCompressor(BaseDocumentCompressor):
     ``"late:PATH"`` for a late interaction reranker on the encoder at PATH; used when
     ``reranker`` is not given (default ``cross-encoder/ms-marco-MiniLM-L6-v2``). Holds the
     reranker's spec (``late:`` prefix included) after construction."""
+    allow_pickle_weights: bool = False
+    """Let the reranker built from ``model`` load pickle weights (``pytorch_model.bin``), which can
+    run code when loaded. Off: safetensors only. Holds the reranker's setting after construction."""
     top_n: int | None = 3
     """How many documents to return; None returns all (after ``score_threshold``)."""
     score_threshold: float | None = None

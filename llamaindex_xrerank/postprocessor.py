@@ -72,6 +72,13 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             "construction."
         ),
     )
+    allow_pickle_weights: bool = Field(
+        default=False,
+        description=(
+            "Let the reranker built from `model` load pickle weights (pytorch_model.bin), which can "
+            "run code when loaded. Off: safetensors only. Holds the reranker's setting after construction."
+        ),
+    )
     top_n: int | None = Field(
         default=3,
         description="How many nodes to return; None returns all (after `score_threshold`).",

@@ -53,6 +53,7 @@ def export_model(
     max_length: int | None = None,
     overwrite: bool = False,
     trust_remote_code: bool = False,
+    allow_pickle_weights: bool = False,
 ) -> Path:
     """Export a cross-encoder for fast CPU inference and check it against torch.
 
@@ -68,6 +69,8 @@ def export_model(
         max_length: Token limit stored with the export (None: the model's own).
         overwrite: Replace ``output_dir`` if it exists and is not empty.
         trust_remote_code: Allow custom modelling code from the hub.
+        allow_pickle_weights: Read a source model whose weights are pickle files (they can run
+            code when loaded); off: safetensors only. The export itself holds no pickle.
 
     Returns:
         The output directory.
@@ -102,6 +105,7 @@ def export_model(
         max_length=max_length,
         trust_remote_code=trust_remote_code,
         local_files_only=False,
+        allow_pickle_weights=allow_pickle_weights,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     build = make_staging_dir(out, kind="export")

@@ -165,6 +165,9 @@ class LateInteractionReranker:
             A passage of n kept tokens takes about ``2 * n * hidden_size`` bytes.
         skip_punctuation: Drop punctuation tokens from passages (ColBERT does).
         trust_remote_code: Allow custom modelling code from the hub. Off by default.
+        allow_pickle_weights: Load an encoder whose weights are pickle files (``pytorch_model.bin``),
+            which can run code when loaded. Off by default: safetensors only
+            (:class:`~xrerank.weights_safety.PickleWeightsError` says how to convert).
         local_files_only: Never try to download; load from disk or the local cache only.
         show_progress_bar: Show a tqdm bar over batches while encoding passages.
 
@@ -189,6 +192,7 @@ class LateInteractionReranker:
         trust_remote_code: bool = False,
         local_files_only: bool = False,
         show_progress_bar: bool = False,
+        allow_pickle_weights: bool = False,
     ) -> None:
         name = "LateInteractionReranker"
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -225,6 +229,7 @@ class LateInteractionReranker:
         self.batch_size = batch_size
         self.skip_punctuation = skip_punctuation
         self.trust_remote_code = trust_remote_code
+        self.allow_pickle_weights = allow_pickle_weights
         self.local_files_only = local_files_only
         self.show_progress_bar = show_progress_bar
         self.cache_mb = float(cache_mb)
@@ -255,6 +260,7 @@ class LateInteractionReranker:
             "batch_size",
             "skip_punctuation",
             "trust_remote_code",
+            "allow_pickle_weights",
             "local_files_only",
             "show_progress_bar",
             "cache_mb",
@@ -292,6 +298,7 @@ class LateInteractionReranker:
                     device=resolve_device(self.device),
                     trust_remote_code=self.trust_remote_code,
                     local_files_only=self.local_files_only,
+                    allow_pickle_weights=self.allow_pickle_weights,
                 )
                 self._prepare(model)
                 self._model = model
@@ -568,12 +575,26 @@ class LateInteractionReranker:
 
 
 def _load_encoder(
-    name_or_path: str, *, device: str, trust_remote_code: bool, local_files_only: bool
+    name_or_path: str,
+    *,
+    device: str,
+    trust_remote_code: bool,
+    local_files_only: bool,
+    allow_pickle_weights: bool,
 ) -> SentenceTransformer:
     import os
 
     from sentence_transformers import SentenceTransformer
 
+    from xrerank.weights_safety import (
+        check_local_weights,
+        is_missing_safetensors_error,
+        pickle_refusal,
+        safetensors_only_kwargs,
+    )
+
+    check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights, loader="SentenceTransformer")
+    model_kwargs = safetensors_only_kwargs(None, allow_pickle_weights=allow_pickle_weights)
     is_local = os.path.isdir(name_or_path)
     try:
         return SentenceTransformer(
@@ -581,8 +602,12 @@ def _load_encoder(
             device=device,
             trust_remote_code=trust_remote_code,
             local_files_only=local_files_only or is_local,
+            **({"model_kwargs": model_kwargs} if model_kwargs else {}),
         )
     except OSError as exc:
+        if not allow_pickle_weights and is_missing_safetensors_error(exc):
+            detail = "it has no .safetensors weights (only pickle files)."
+            raise pickle_refusal(name_or_path, detail, loader="SentenceTransformer") from exc
         if is_local:
             raise ModelLoadError(
                 f"Could not load an encoder from the directory '{name_or_path}': {exc}. Expected a "

@@ -1,4 +1,4 @@
-"""Loading cross-encoders: device choice, clear download errors, model fingerprints."""
+"""Loading cross-encoders: device choice, clear download errors, safetensors only, model fingerprints."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def load_cross_encoder(
     backend: str = "torch",
     model_kwargs: dict[str, Any] | None = None,
     dtype: str = "fp32",
+    allow_pickle_weights: bool = False,
 ) -> CrossEncoder:
     """Load a sentence-transformers CrossEncoder by hub name or local directory.
 
@@ -62,16 +63,28 @@ def load_cross_encoder(
     (``file_name`` picks an exported file). ``dtype`` (see :func:`resolve_dtype`)
     casts a torch model after loading.
 
+    Weights load from safetensors only: a model whose weights are pickle files
+    (``pytorch_model.bin``) is refused unless ``allow_pickle_weights=True`` (see
+    :mod:`xrerank.weights_safety`). ``trust_remote_code`` is passed through as given.
+
     Raises:
         ModelLoadError: The model is neither a local directory nor downloadable.
+        PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
 
     Example:
         >>> model = load_cross_encoder("./reranker-onnx", device="cpu", max_length=None,
         ...     trust_remote_code=False, local_files_only=True, backend="auto")  # doctest: +SKIP
     """
     from xrerank.backends import load_exported_model, resolve_backend
+    from xrerank.weights_safety import (
+        check_local_weights,
+        is_missing_safetensors_error,
+        pickle_refusal,
+        safetensors_only_kwargs,
+    )
 
-    name_or_path = recover_interrupted_save(name_or_path)  # a save killed mid-swap (xrerank.atomic_dir)
+    name_or_path = recover_interrupted_save(name_or_path)
+    check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights)
     backend, model_kwargs = resolve_backend(name_or_path, backend, model_kwargs)
     if backend != "torch":
         exported = load_exported_model(
@@ -82,6 +95,7 @@ def load_cross_encoder(
     from sentence_transformers import CrossEncoder
 
     is_local = os.path.isdir(name_or_path)
+    model_kwargs = safetensors_only_kwargs(model_kwargs, allow_pickle_weights=allow_pickle_weights)
     try:
         model = CrossEncoder(
             name_or_path,
@@ -93,6 +107,8 @@ def load_cross_encoder(
             **({"model_kwargs": model_kwargs} if model_kwargs else {}),
         )
     except OSError as exc:
+        if not allow_pickle_weights and is_missing_safetensors_error(exc):
+            raise pickle_refusal(name_or_path, "it has no .safetensors weights (only pickle files).") from exc
         if is_local:
             raise ModelLoadError(
                 f"Could not load a cross-encoder from the directory '{name_or_path}': {exc}. "

@@ -100,6 +100,10 @@ class Reranker:
         activation: ``"sigmoid"`` maps scores into [0, 1]; None returns raw logits.
         cache_size: Entries in the score cache; 0 disables it.
         trust_remote_code: Allow custom modelling code from the hub. Off by default.
+        allow_pickle_weights: Load a model whose weights are pickle files (``pytorch_model.bin``),
+            which can run code when loaded. Off by default: only safetensors weights load, and
+            a pickle-only model raises :class:`~xrerank.weights_safety.PickleWeightsError`
+            saying how to convert it.
         local_files_only: Never try to download; load from disk or the local cache only.
         show_progress_bar: Show a tqdm bar over batches on long calls.
         micro_batching: Coalesce concurrent calls (threads and coroutines) into
@@ -136,6 +140,7 @@ class Reranker:
         backend: str = "auto",
         model_kwargs: dict[str, Any] | None = None,
         dtype: str = "auto",
+        allow_pickle_weights: bool = False,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
@@ -169,6 +174,7 @@ class Reranker:
         self.batch_size = batch_size
         self.activation: Activation = activation
         self.trust_remote_code = trust_remote_code
+        self.allow_pickle_weights = allow_pickle_weights
         self.local_files_only = local_files_only
         self.show_progress_bar = show_progress_bar
         self.micro_batching = micro_batching
@@ -214,6 +220,7 @@ class Reranker:
             "batch_size",
             "activation",
             "trust_remote_code",
+            "allow_pickle_weights",
             "local_files_only",
             "show_progress_bar",
             "micro_batching",
@@ -259,6 +266,7 @@ class Reranker:
                     backend=self.backend,
                     model_kwargs=self.model_kwargs,
                     dtype=self.dtype,
+                    allow_pickle_weights=self.allow_pickle_weights,
                 )
                 self._prepare(model)
                 self._model = model

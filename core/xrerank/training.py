@@ -80,6 +80,8 @@ class TrainingConfig:
         overwrite: Replace an existing ``output_dir``.
         show_progress: Show tqdm progress bars.
         device: ``"cpu"``, ``"cuda"`` or None for the trainer's choice.
+        allow_pickle_weights: Start from a model whose weights are pickle files
+            (``pytorch_model.bin``), which can run code when loaded. Off: safetensors only.
 
     Example:
         >>> config = TrainingConfig(loss="bce", epochs=1, output_dir="my-reranker")
@@ -112,6 +114,7 @@ class TrainingConfig:
     overwrite: bool = False
     show_progress: bool = True
     device: str | None = None
+    allow_pickle_weights: bool = False
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -261,6 +264,7 @@ def load_start_model(config: TrainingConfig) -> tuple[CrossEncoder, bool]:
         trust_remote_code=False,
         local_files_only=os.path.isdir(path),
         num_labels=1 if fresh else None,
+        allow_pickle_weights=config.allow_pickle_weights,
     )
     if model.num_labels != 1:
         raise ValueError(

@@ -28,6 +28,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--max-length", type=int, default=None, help="Token limit per pair.")
     parser.add_argument("--raw", action="store_true", help="Print raw logits instead of sigmoid scores.")
     parser.add_argument("--json", action="store_true", help="Print JSON lines instead of a table.")
+    parser.add_argument(
+        "--allow-pickle-weights",
+        action="store_true",
+        help="Load pickle weights (pytorch_model.bin); they can run code: only for models you trust.",
+    )
     parser.add_argument("--config", help="JSON/YAML file with defaults for these options.")
     parser.set_defaults(handler=run)
 
@@ -48,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             args.model or config.get("model", DEFAULT_MODEL),
             max_length=args.max_length or config.get("max_length"),
             activation=None if args.raw else "sigmoid",
+            allow_pickle_weights=args.allow_pickle_weights,
         )
         ranked = reranker.rank(args.query, passages, top_k=args.top_k, threshold=args.threshold)
     except (ModelLoadError, ValueError, TypeError) as exc:

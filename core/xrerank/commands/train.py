@@ -56,6 +56,12 @@ def add_parser(subparsers: Any) -> None:
         "--overwrite", action="store_true", default=None, help="Replace an existing --output-dir."
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: the trainer's choice).")
+    parser.add_argument(
+        "--allow-pickle-weights",
+        action="store_true",
+        default=None,
+        help="Load pickle weights (pytorch_model.bin); they can run code: only for models you trust.",
+    )
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     parser.add_argument("--config", help="JSON/YAML file of TrainingConfig options.")
     parser.set_defaults(handler=run)
