@@ -602,7 +602,7 @@ def _load_encoder(
             device=device,
             trust_remote_code=trust_remote_code,
             local_files_only=local_files_only or is_local,
-            **({"model_kwargs": model_kwargs} if model_kwargs else {}),
+            model_kwargs=model_kwargs or None,
         )
     except OSError as exc:
         if not allow_pickle_weights and is_missing_safetensors_error(exc):
