@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from xrerank import LateInteractionReranker, ModelLoadError, RankedItem, RerankerProtocol
-from xrerank.late_interaction import maxsim
+from xrerank.late_interaction import maxsim, maxsim_many
 from xrerank.protocol import reranker_from_spec, spec_of
 from xrerank.reranker import select_ranked
 
@@ -48,6 +48,18 @@ def test_maxsim_is_the_sum_of_each_query_tokens_best_match() -> None:
     # token 1: max(0.6, 1.0) = 1.0; token 2: max(0.8, 0.0) = 0.8; token 3: max(-0.6, -1.0) = -0.6
     assert maxsim(query, passage) == pytest.approx(1.2, abs=1e-3)
     assert maxsim(query, np.zeros((0, 2), dtype=np.float16)) == 0.0
+
+
+def test_one_stacked_product_equals_a_product_per_passage() -> None:
+    rng = np.random.default_rng(3)
+    query = rng.standard_normal((5, 8)).astype(np.float32)
+    passages = [rng.standard_normal((n, 8)).astype(np.float16) for n in (3, 0, 1, 7, 0)]
+    separate = []
+    for passage in passages:
+        products = query @ passage.astype(np.float32).T
+        separate.append(float(products.max(axis=1).sum()) if len(passage) else 0.0)
+    assert maxsim_many(query, passages) == pytest.approx(separate, abs=1e-5)
+    assert maxsim_many(query, []) == []
 
 
 def test_scores_match_a_hand_computation_on_the_encoder(late, tiny_encoder_dir: Path) -> None:
@@ -200,8 +212,10 @@ def test_bad_models_are_refused_with_the_fix(tiny_model_dir: Path, tmp_path: Pat
         LateInteractionReranker(123)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"use xrerank\.Reranker for it"):
         LateInteractionReranker(CrossEncoder(str(tiny_model_dir), device="cpu"))  # type: ignore[arg-type]
-    with pytest.raises(ModelLoadError, match="Pass the path of a model directory"):
-        LateInteractionReranker(str(tmp_path / "no-such-model"), local_files_only=True).load()
+    with pytest.raises(ModelLoadError, match="no such directory"):
+        LateInteractionReranker(str(tmp_path / "no-such-model")).load()
+    with pytest.raises(ModelLoadError, match="could not be downloaded"):
+        LateInteractionReranker("nobody/no-such-encoder", local_files_only=True).load()
     with pytest.raises(ValueError, match="names no model"):
         reranker_from_spec("late:")
 

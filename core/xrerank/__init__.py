@@ -49,6 +49,7 @@ from xrerank.query_cache import (
     SemanticQueryCache,
 )
 from xrerank.reranker import MicroBatching, RankedItem, Reranker, RerankerStats
+from xrerank.reranker_comparison import RerankerComparison, compare_rerankers
 from xrerank.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
 from xrerank.training import TrainingConfig
 from xrerank.training_data import TrainingExample
@@ -83,6 +84,7 @@ __all__ = [
     "RankedItem",
     "RankingParseError",
     "Reranker",
+    "RerankerComparison",
     "RerankerProtocol",
     "RerankerStats",
     "SemanticQueryCache",
@@ -90,6 +92,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingExample",
     "__version__",
+    "compare_rerankers",
     "distill_bi_encoder",
     "distillation_report",
     "finetune",

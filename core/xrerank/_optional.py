@@ -17,6 +17,7 @@ _EXTRA_FOR_MODULE = {
     "onnxruntime": "onnx",
     "openvino": "openvino",
     "nncf": "openvino",
+    "matplotlib": "plot",
 }
 
 

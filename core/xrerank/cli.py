@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # Order shown in --help.
-COMMANDS = ("demo", "score", "mine", "train", "eval", "export")
+COMMANDS = ("demo", "score", "mine", "train", "eval", "compare", "export")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -77,7 +77,8 @@ def _jsonl(path: str, flag: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _id_text(path: str, flag: str, *, with_title: bool) -> dict[str, str]:
+def load_id_texts(path: str, flag: str, *, with_title: bool) -> dict[str, str]:
+    """``{id: text}`` from a JSONL file of records with 'id' (or '_id') and 'text' (+ optional 'title')."""
     out: dict[str, str] = {}
     for number, row in enumerate(_jsonl(path, flag), start=1):
         key = row.get("id", row.get("_id", row.get("query_id")))
@@ -168,8 +169,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("queries", "documents", "candidates", "qrels"):
         if not option[name]:
             raise CommandError(f"--{name} is required (or set '{name}' in --config).")
-    queries = _id_text(option["queries"], "--queries", with_title=False)
-    documents = _id_text(option["documents"], "--documents", with_title=True)
+    queries = load_id_texts(option["queries"], "--queries", with_title=False)
+    documents = load_id_texts(option["documents"], "--documents", with_title=True)
     k = option["top_k"] or 20
     if k < 1:
         raise CommandError(f"--top-k {k}: expected a positive number.")
