@@ -114,7 +114,7 @@ def test_cli_score_refuses_then_accepts_with_the_flag(pickle_dir: Path, capsys) 
     assert json.loads(capsys.readouterr().out.splitlines()[0])["rank"] == 1
 
 
-def test_pickle_files_beside_safetensors_are_ignored_and_module_folders_are_checked(tmp_path: Path) -> None:
+def test_which_folders_count_as_pickle_only(tmp_path: Path) -> None:
     # A trainer checkpoint holds pickled optimizer/scheduler state next to model.safetensors: fine.
     checkpoint = tmp_path / "checkpoint-3"
     checkpoint.mkdir()
@@ -125,8 +125,13 @@ def test_pickle_files_beside_safetensors_are_ignored_and_module_folders_are_chec
     (checkpoint / "2_Dense").mkdir()
     (checkpoint / "2_Dense" / "pytorch_model.bin").write_bytes(b"")
     assert pickle_only_folders(checkpoint) == [checkpoint / "2_Dense"]
-    # Hidden folders (staging copies of an atomic save) are not part of the model.
+    # OpenVINO IR weights (NAME.bin beside NAME.xml, written by `xrerank export`) are not pickles.
+    (checkpoint / "2_Dense" / "openvino_model.xml").write_text("<net/>")
+    (checkpoint / "2_Dense" / "openvino_model.bin").write_bytes(b"")
+    assert pickle_only_folders(checkpoint) == [checkpoint / "2_Dense"]
     (checkpoint / "2_Dense" / "pytorch_model.bin").unlink()
+    assert pickle_only_folders(checkpoint) == []
+    # Hidden folders (staging copies of an atomic save) are not part of the model.
     (checkpoint / ".reranker.tmp-1-x").mkdir()
     (checkpoint / ".reranker.tmp-1-x" / "pytorch_model.bin").write_bytes(b"")
     assert pickle_only_folders(checkpoint) == []

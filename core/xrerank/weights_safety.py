@@ -32,6 +32,18 @@ class PickleWeightsError(ModelLoadError):
     """A model's weights exist only as pickle files and ``allow_pickle_weights`` was not set."""
 
 
+def is_pickle_weights(path: Path) -> bool:
+    """Whether a file is, by its name, pickled torch weights (OpenVINO IR ``NAME.bin`` + ``NAME.xml`` is not).
+
+    Example:
+        >>> is_pickle_weights(Path("pytorch_model.bin")), is_pickle_weights(Path("model.safetensors"))
+        (True, False)
+    """
+    if path.suffix not in PICKLE_SUFFIXES:
+        return False
+    return not (path.suffix == ".bin" and path.with_suffix(".xml").is_file())  # OpenVINO IR weights
+
+
 def pickle_only_folders(path: str | os.PathLike[str]) -> list[Path]:
     """Folders of a local model directory whose weights are pickle files with no safetensors beside them.
 
@@ -49,7 +61,7 @@ def pickle_only_folders(path: str | os.PathLike[str]) -> list[Path]:
     found = []
     for folder in folders:
         files = [p for p in folder.iterdir() if p.is_file()]
-        has_pickle = any(p.suffix in PICKLE_SUFFIXES for p in files)
+        has_pickle = any(is_pickle_weights(p) for p in files)
         has_safetensors = any(p.name.endswith(".safetensors") for p in files)
         if has_pickle and not has_safetensors:
             found.append(folder)
@@ -85,7 +97,7 @@ def check_local_weights(
     folders = pickle_only_folders(path)
     if folders:
         names = ", ".join(
-            sorted(p.name for folder in folders for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+            sorted(p.name for folder in folders for p in folder.iterdir() if is_pickle_weights(p))
         )
         detail = f"its weights are pickle files ({names}) with no .safetensors."
         raise pickle_refusal(os.fspath(path), detail, loader=loader)
