@@ -15,7 +15,7 @@ import pytest
 from xrerank import LateInteractionReranker, ModelLoadError, RankedItem, RerankerProtocol
 from xrerank.late_interaction import maxsim, maxsim_many
 from xrerank.protocol import reranker_from_spec, spec_of
-from xrerank.reranker import select_ranked
+from xrerank.ranking import select_ranked
 
 PASSAGES = [
     "The Eiffel Tower is a wrought-iron lattice tower in Paris.",
@@ -112,6 +112,23 @@ def test_async_matches_sync_and_pairs_match_score(late) -> None:
     # Queries encoded together are padded to one length, which moves floats in the last digits.
     assert late.score_pairs(pairs) == pytest.approx(expected, abs=1e-4)
     assert asyncio.run(late.ascore_pairs(pairs)) == late.score_pairs(pairs)
+
+
+def test_threads_and_coroutines_sharing_one_instance_get_sequential_results(tiny_encoder_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [f"{QUERY} variant {i}" for i in range(8)]
+    expected = [fresh(tiny_encoder_dir).score(q, PASSAGES) for q in queries]
+    shared = fresh(tiny_encoder_dir, cache_mb=1)
+
+    async def all_async() -> list[list[float]]:
+        return list(await asyncio.gather(*(shared.ascore(q, PASSAGES) for q in queries)))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda q: shared.score(q, PASSAGES), queries))
+    for got in (threaded, asyncio.run(all_async())):
+        for scores, want in zip(got, expected, strict=True):
+            assert scores == pytest.approx(want, abs=1e-5)
 
 
 # --------------------------------------------------------------------------- cache

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xrerank.loading import ModelLoadError, resolve_device
-from xrerank.reranker import RankedItem, select_ranked
-from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
+from xrerank.ranking import RankingMethods
+from xrerank.validation import check_texts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,7 +159,7 @@ def maxsim_many(query_vectors: np.ndarray, passages: Sequence[np.ndarray]) -> li
     return scores
 
 
-class LateInteractionReranker:
+class LateInteractionReranker(RankingMethods):
     """Reranks with per-token embeddings and MaxSim, ColBERT-style, on any transformer encoder.
 
     Passage token vectors are computed once and kept in an LRU cache bounded by
@@ -423,79 +423,7 @@ class LateInteractionReranker:
 
     # ---------------------------------------------------------------- scoring
 
-    def score(self, query: str, texts: Sequence[str]) -> list[float]:
-        """MaxSim score of each text against ``query``, in input order.
-
-        Example:
-            >>> reranker.score("capital of France", ["Paris is the capital.", "Bananas."])  # doctest: +SKIP
-            [2.93..., 1.71...]
-        """
-        query = check_query(query, caller="LateInteractionReranker.score")
-        items = check_texts(texts, caller="LateInteractionReranker.score")
-        return self._scores([(query, text) for text in items])
-
-    def score_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
-        """Score arbitrary ``(query, text)`` pairs, in input order; each query is encoded once.
-
-        Example:
-            >>> reranker.score_pairs([("q1", "text a"), ("q2", "text b")])  # doctest: +SKIP
-            [1.21..., 0.93...]
-        """
-        return self._scores(check_pairs(pairs, caller="LateInteractionReranker.score_pairs"))
-
-    def rank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_k: int | None = None,
-        threshold: float | None = None,
-    ) -> list[RankedItem]:
-        """Order ``texts`` by MaxSim against ``query``, best first (same rules as ``Reranker.rank``).
-
-        Ties keep input order; ``threshold`` drops items scoring below it before ``top_k``.
-
-        Example:
-            >>> [item.index for item in reranker.rank("capital of France", texts, top_k=2)]  # doctest: +SKIP
-            [1, 0]
-        """
-        top_k = check_top_k(top_k, caller="LateInteractionReranker.rank")
-        threshold = check_threshold(threshold, caller="LateInteractionReranker.rank")
-        items = check_texts(texts, caller="LateInteractionReranker.rank")
-        scores = self.score(query, items)
-        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
-
-    async def ascore(self, query: str, texts: Sequence[str]) -> list[float]:
-        """Async :meth:`score`: encoding runs off the event loop."""
-        query = check_query(query, caller="LateInteractionReranker.ascore")
-        items = check_texts(texts, caller="LateInteractionReranker.ascore")
-        return await self._scores_later([(query, text) for text in items])
-
-    async def ascore_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
-        """Async :meth:`score_pairs`."""
-        return await self._scores_later(check_pairs(pairs, caller="LateInteractionReranker.ascore_pairs"))
-
-    async def arank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_k: int | None = None,
-        threshold: float | None = None,
-    ) -> list[RankedItem]:
-        """Async :meth:`rank`: encoding runs off the event loop.
-
-        Example:
-            >>> items = await reranker.arank("capital of France", texts, top_k=3)  # doctest: +SKIP
-        """
-        top_k = check_top_k(top_k, caller="LateInteractionReranker.arank")
-        threshold = check_threshold(threshold, caller="LateInteractionReranker.arank")
-        query = check_query(query, caller="LateInteractionReranker.arank")
-        items = check_texts(texts, caller="LateInteractionReranker.arank")
-        scores = await self._scores_later([(query, text) for text in items])
-        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
-
-    async def _scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
+    async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
         if not pairs:
             return []
         if self._executor is None:
@@ -503,11 +431,11 @@ class LateInteractionReranker:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank-late")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(self._scores, pairs))
+        return await loop.run_in_executor(self._executor, functools.partial(self._final_scores, pairs))
 
     # --------------------------------------------------------------- internals
 
-    def _scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+    def _final_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
         if not pairs:
             return []
         queries = list(dict.fromkeys(query for query, _ in pairs))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from xrerank.reranker import RankedItem
+    from xrerank.ranking import RankedItem
 
 LATE_PREFIX = "late:"
 

@@ -7,7 +7,6 @@ import functools
 import logging
 import math
 import threading
-from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -22,8 +21,8 @@ from xrerank.loading import (
     resolve_device,
     resolve_dtype,
 )
+from xrerank.ranking import RankedItem, RankingMethods, select_ranked  # noqa: F401 (re-exported)
 from xrerank.score_cache import ScoreCache, pair_key
-from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -50,15 +49,6 @@ class MicroBatching:
 
 
 @dataclass(frozen=True, slots=True)
-class RankedItem:
-    """One ranked passage: its position in the caller's input, its score, its text."""
-
-    index: int
-    score: float
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class RerankerStats:
     """Counters since the reranker was built (a snapshot; see :attr:`Reranker.stats`).
 
@@ -81,7 +71,7 @@ class RerankerStats:
     batches: int = 0
 
 
-class Reranker:
+class Reranker(RankingMethods):
     """Scores (query, passage) pairs with a cross-encoder, fast and safely.
 
     Pairs are sorted by token length before batching (order restored after),
@@ -313,80 +303,11 @@ class Reranker:
 
     # ---------------------------------------------------------------- scoring
 
-    def score(self, query: str, texts: Sequence[str]) -> list[float]:
-        """Score each text against ``query``; scores come back in input order.
+    def _final_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+        return self._activate(self._scores_now(pairs))
 
-        Example:
-            >>> reranker.score("capital of France", ["Paris is the capital.", "Bananas."])  # doctest: +SKIP
-            [0.998..., 0.0001...]
-        """
-        query = check_query(query, caller="Reranker.score")
-        items = check_texts(texts, caller="Reranker.score")
-        return self._activate(self._scores_now([(query, text) for text in items]))
-
-    def score_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
-        """Score arbitrary ``(query, text)`` pairs; scores come back in input order.
-
-        Example:
-            >>> reranker.score_pairs([("q1", "text a"), ("q2", "text b")])  # doctest: +SKIP
-            [0.71..., 0.02...]
-        """
-        checked = check_pairs(pairs, caller="Reranker.score_pairs")
-        return self._activate(self._scores_now(checked))
-
-    def rank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_k: int | None = None,
-        threshold: float | None = None,
-    ) -> list[RankedItem]:
-        """Order ``texts`` by relevance to ``query``, best first.
-
-        Ties keep input order. ``threshold`` drops items scoring below it and is
-        applied before ``top_k``.
-
-        Example:
-            >>> [item.index for item in reranker.rank("capital of France", texts, top_k=2)]  # doctest: +SKIP
-            [1, 0]
-        """
-        top_k = check_top_k(top_k, caller="Reranker.rank")
-        threshold = check_threshold(threshold, caller="Reranker.rank")
-        items = check_texts(texts, caller="Reranker.rank")
-        scores = self.score(query, items)
-        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
-
-    async def ascore(self, query: str, texts: Sequence[str]) -> list[float]:
-        """Async :meth:`score`: the forward pass runs off the event loop."""
-        query = check_query(query, caller="Reranker.ascore")
-        items = check_texts(texts, caller="Reranker.ascore")
-        return self._activate(await self._scores_later([(query, text) for text in items]))
-
-    async def ascore_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
-        """Async :meth:`score_pairs`."""
-        checked = check_pairs(pairs, caller="Reranker.ascore_pairs")
-        return self._activate(await self._scores_later(checked))
-
-    async def arank(
-        self,
-        query: str,
-        texts: Sequence[str],
-        *,
-        top_k: int | None = None,
-        threshold: float | None = None,
-    ) -> list[RankedItem]:
-        """Async :meth:`rank`: the forward pass runs off the event loop.
-
-        Example:
-            >>> items = await reranker.arank("capital of France", texts, top_k=3)  # doctest: +SKIP
-        """
-        top_k = check_top_k(top_k, caller="Reranker.arank")
-        threshold = check_threshold(threshold, caller="Reranker.arank")
-        query = check_query(query, caller="Reranker.arank")
-        items = check_texts(texts, caller="Reranker.arank")
-        scores = self._activate(await self._scores_later([(query, text) for text in items]))
-        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
+    async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
+        return self._activate(await self._scores_later(pairs))
 
     def _scores_now(self, pairs: list[tuple[str, str]]) -> list[float]:
         """Raw scores for a synchronous caller, shared with concurrent callers when batching."""
@@ -524,26 +445,6 @@ class Reranker:
         else:
             self._warned_truncation = True
             logger.warning(message, truncated, total, max_length)
-
-
-def select_ranked(
-    texts: Sequence[str],
-    scores: Sequence[float],
-    *,
-    top_k: int | None,
-    threshold: float | None,
-) -> list[RankedItem]:
-    """Sort by score (best first, ties in input order), then apply ``threshold`` and ``top_k``.
-
-    Example:
-        >>> [item.index for item in select_ranked(["a", "b", "c"], [0.1, 0.9, 0.9], top_k=2, threshold=None)]
-        [1, 2]
-    """
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-    ranked = [RankedItem(index=i, score=float(scores[i]), text=texts[i]) for i in order]
-    if threshold is not None:
-        ranked = [item for item in ranked if item.score >= threshold]
-    return ranked if top_k is None else ranked[:top_k]
 
 
 def _sigmoid(value: float) -> float:
