@@ -295,6 +295,7 @@ def test_bi_encoder_run_scores_with_the_model_similarity(tiny_student_dir):
         ({"learning_rate": 0}, "learning_rate=0; expected a positive number"),
         ({"warmup": -1}, "warmup=-1; expected a number >= 0"),
         ({"student": ""}, "student=''; expected a SentenceTransformer name"),
+        ({"allow_pickle_weights": "no"}, "allow_pickle_weights='no'; expected True or False"),
     ],
 )
 def test_bad_config_is_refused(options, message):

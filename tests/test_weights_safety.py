@@ -104,6 +104,44 @@ def test_late_interaction_refuses_a_pickle_encoder_unless_told(pickle_dir: Path)
     assert LateInteractionReranker(pickle_dir, device="cpu", allow_pickle_weights=True).load() is not None
 
 
+def test_distillation_refuses_a_pickle_student_or_teacher_unless_told(pickle_dir: Path) -> None:
+    from xrerank.distill import DistillationConfig, load_student, load_teacher
+
+    config = DistillationConfig(student=str(pickle_dir), device="cpu", show_progress=False)
+    with pytest.raises(PickleWeightsError, match=r"pytorch_model\.bin.*DistillationConfig"):
+        load_student(config)
+    with pytest.raises(PickleWeightsError, match=r"pytorch_model\.bin"):
+        load_teacher(str(pickle_dir), config).load()
+    opted_in = DistillationConfig(student=str(pickle_dir), device="cpu", allow_pickle_weights=True)
+    assert load_student(opted_in).encode(["q"]).shape == (1, 32)
+    assert load_teacher(str(pickle_dir), opted_in).score(QUERY, PASSAGES[:1])[0] > 0
+
+
+def test_cli_mine_refuses_a_pickle_encoder_or_teacher_then_accepts_with_the_flag(
+    pickle_dir: Path, tiny_model_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from xrerank.cli import main
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"_id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(PASSAGES)))
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"query": QUERY, "positive_ids": ["d0"]}) + "\n")
+    output = tmp_path / "train.jsonl"
+    argv = ["mine", "--log", str(log), "--corpus", str(corpus), "-o", str(output), "--no-progress"]
+    argv += ["--relative-margin", "none"]  # random weights: keep every candidate below the positive
+    for models in (
+        ["--encoder", str(pickle_dir)],
+        ["--encoder", str(tiny_model_dir), "--teacher", str(pickle_dir)],
+    ):
+        assert main([*argv, *models]) == 1
+        error = capsys.readouterr().err
+        assert "pytorch_model.bin" in error and "--allow-pickle-weights" in error, error
+    assert not output.exists()
+    both = ["--encoder", str(pickle_dir), "--teacher", str(pickle_dir)]
+    assert main([*argv, *both, "--allow-pickle-weights"]) == 0, capsys.readouterr().err
+    assert "wrote 1 examples" in capsys.readouterr().out
+
+
 def test_cli_score_refuses_then_accepts_with_the_flag(pickle_dir: Path, capsys) -> None:
     from xrerank.cli import main
 

@@ -82,6 +82,9 @@ class DistillationConfig:
         overwrite: Replace an existing ``output_dir``.
         show_progress: Progress bars for teacher scoring and training.
         device: ``"cpu"``, ``"cuda"`` or None for the trainer's choice.
+        allow_pickle_weights: Load a student or teacher (given as a path or name) whose weights
+            are pickle files (``pytorch_model.bin``); they can run code when loaded, so only for
+            models you trust. Off: such models are refused (see :mod:`xrerank.weights_safety`).
 
     Example:
         >>> config = DistillationConfig(loss="cosent", epochs=2, output_dir="my-student")
@@ -106,6 +109,7 @@ class DistillationConfig:
     overwrite: bool = False
     show_progress: bool = True
     device: str | None = None
+    allow_pickle_weights: bool = False
 
     def __post_init__(self) -> None:
         if self.loss not in DISTILLATION_LOSSES:
@@ -117,6 +121,11 @@ class DistillationConfig:
             raise ValueError(
                 f"DistillationConfig got student={self.student!r}; expected a SentenceTransformer name or "
                 "directory (or 'minilm'). Pass a loaded model as distill_bi_encoder(..., student=model)."
+            )
+        if not isinstance(self.allow_pickle_weights, bool):
+            raise ValueError(
+                f"DistillationConfig got allow_pickle_weights={self.allow_pickle_weights!r}; expected True "
+                "or False."
             )
         for name in ("batch_size", "num_negatives", "logging_steps"):
             _check_int(name, getattr(self, name), minimum=1)
@@ -219,6 +228,7 @@ def load_teacher(teacher: Reranker | str | Path, config: DistillationConfig | No
         show_progress_bar=config.show_progress,
         local_files_only=os.path.isdir(path),
         micro_batching=None,
+        allow_pickle_weights=config.allow_pickle_weights,
     )
 
 
@@ -367,18 +377,22 @@ def build_distillation_loss(student: SentenceTransformer, config: DistillationCo
 def load_student(config: DistillationConfig) -> SentenceTransformer:
     """The student named by ``config.student`` (``"minilm"``: the packaged all-MiniLM-L6-v2).
 
+    Pickle-only weights are refused unless ``config.allow_pickle_weights``.
+
     Example:
         >>> student = load_student(DistillationConfig())  # doctest: +SKIP
         >>> student.max_seq_length  # doctest: +SKIP
         128
     """
     import torch
-    from sentence_transformers import SentenceTransformer
+
+    from xrerank.loading import load_sentence_transformer
 
     path = resolve_base_model(config.student)
     torch.manual_seed(config.seed)
-    model = SentenceTransformer(
+    model = load_sentence_transformer(
         path,
+        allow_pickle_weights=config.allow_pickle_weights,
         device=config.device or ("cuda" if torch.cuda.is_available() else "cpu"),
         local_files_only=os.path.isdir(path),
     )

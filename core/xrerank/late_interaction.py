@@ -544,17 +544,9 @@ def _load_encoder(
 ) -> SentenceTransformer:
     import os
 
-    from sentence_transformers import SentenceTransformer
+    from xrerank.loading import load_sentence_transformer
+    from xrerank.weights_safety import PickleWeightsError
 
-    from xrerank.weights_safety import (
-        check_local_weights,
-        is_missing_safetensors_error,
-        pickle_refusal,
-        safetensors_only_kwargs,
-    )
-
-    check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights, loader="SentenceTransformer")
-    model_kwargs = safetensors_only_kwargs(None, allow_pickle_weights=allow_pickle_weights)
     is_local = os.path.isdir(name_or_path)
     looks_local = name_or_path.startswith((".", "~", os.sep)) or name_or_path.count("/") > 1
     if looks_local and not is_local:
@@ -563,17 +555,16 @@ def _load_encoder(
             "sentence-transformers or Hugging Face encoder (config.json, weights, tokenizer), or a hub name."
         )
     try:
-        return SentenceTransformer(
+        return load_sentence_transformer(
             name_or_path,
+            allow_pickle_weights=allow_pickle_weights,
             device=device,
             trust_remote_code=trust_remote_code,
             local_files_only=local_files_only or is_local,
-            model_kwargs=model_kwargs or None,
         )
+    except PickleWeightsError:
+        raise
     except OSError as exc:
-        if not allow_pickle_weights and is_missing_safetensors_error(exc):
-            detail = "it has no .safetensors weights (only pickle files)."
-            raise pickle_refusal(name_or_path, detail, loader="SentenceTransformer") from exc
         if is_local:
             raise ModelLoadError(
                 f"Could not load an encoder from the directory '{name_or_path}': {exc}. Expected a "

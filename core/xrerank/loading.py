@@ -1,4 +1,4 @@
-"""Loading cross-encoders: device choice, clear download errors, safetensors only, model fingerprints."""
+"""Loading cross-encoders and bi-encoders: device, clear download errors, safetensors only, fingerprints."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from xrerank.atomic_dir import recover_interrupted_save
 
 if TYPE_CHECKING:
-    from sentence_transformers import CrossEncoder
+    from sentence_transformers import CrossEncoder, SentenceTransformer
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,45 @@ def load_cross_encoder(
 
         model.model.to({"fp16": torch.float16, "bf16": torch.bfloat16}[precision])
     return model
+
+
+def load_sentence_transformer(
+    name_or_path: str, *, allow_pickle_weights: bool, **options: Any
+) -> SentenceTransformer:
+    """``SentenceTransformer(name_or_path, **options)``, safetensors only unless ``allow_pickle_weights``.
+
+    The bi-encoder counterpart of :func:`load_cross_encoder`'s weights check (see
+    :mod:`xrerank.weights_safety`): a local directory whose weights are only pickle files,
+    or a hub/cached model without safetensors, is refused. Other load errors pass through
+    unchanged for the caller to explain.
+
+    Raises:
+        PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
+
+    Example:
+        >>> encoder = load_sentence_transformer("./all-MiniLM-L6-v2", allow_pickle_weights=False,
+        ...     device="cpu")  # doctest: +SKIP
+    """
+    from sentence_transformers import SentenceTransformer
+
+    from xrerank.weights_safety import (
+        check_local_weights,
+        is_missing_safetensors_error,
+        pickle_refusal,
+        safetensors_only_kwargs,
+    )
+
+    check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights, loader="SentenceTransformer")
+    model_kwargs = safetensors_only_kwargs(
+        options.pop("model_kwargs", None), allow_pickle_weights=allow_pickle_weights
+    )
+    try:
+        return SentenceTransformer(name_or_path, model_kwargs=model_kwargs or None, **options)
+    except OSError as exc:
+        if not allow_pickle_weights and is_missing_safetensors_error(exc):
+            detail = "it has no .safetensors weights (only pickle files)."
+            raise pickle_refusal(name_or_path, detail, loader="SentenceTransformer") from exc
+        raise
 
 
 def resolve_dtype(dtype: str | None, *, device: str, config: Any = None) -> str:

@@ -80,7 +80,8 @@ def pickle_refusal(name_or_path: str, detail: str, *, loader: str = "CrossEncode
         f"{loader}({name_or_path!r}).save('converted-model')` (with plain transformers: "
         "`model.save_pretrained('converted-model', safe_serialization=True)`). Or opt in for this model "
         "with allow_pickle_weights=True (on Reranker, LateInteractionReranker, XRerankCompressor, "
-        "XRerankPostprocessor, TrainingConfig or export_model; CLI: --allow-pickle-weights)."
+        "XRerankPostprocessor, TrainingConfig, DistillationConfig or export_model; "
+        "CLI: --allow-pickle-weights)."
     )
 
 

@@ -63,6 +63,11 @@ def add_parser(subparsers: Any) -> None:
         "--raw-queries", action="store_true", help="Do not L2-normalise query vectors (index not cosine)."
     )
     parser.add_argument("--text-template", help="Passage text from a corpus line, e.g. '{title}. {text}'.")
+    parser.add_argument(
+        "--allow-pickle-weights",
+        action="store_true",
+        help="Load --encoder/--teacher pickle weights (pytorch_model.bin); they can run code: trusted only.",
+    )
     group = parser.add_argument_group("mining")
     group.add_argument("--num-negatives", type=int, help="Negatives per query (default 5).")
     group.add_argument("--range-min", type=int, help="Skip the best-ranked N candidates (default 0).")
@@ -141,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         for path in args.log
     ]
     source = _build_source(args, option["text_template"])
-    teacher = _load_teacher(option["teacher"])
+    teacher = _load_teacher(option["teacher"], allow_pickle_weights=args.allow_pickle_weights)
     records = (record for reader in readers for record in reader)
     try:
         if args.no_merge:
@@ -246,7 +251,7 @@ def _build_source(args: argparse.Namespace, template: str) -> Any:
     from xrerank.sources import EmbeddingSource, FaissSource
 
     ids, texts = _read_corpus(args.corpus, template)
-    encoder = _load_encoder(args.encoder)
+    encoder = _load_encoder(args.encoder, allow_pickle_weights=args.allow_pickle_weights)
     if args.faiss_index:
         try:
             from xrerank._optional import require
@@ -272,11 +277,14 @@ def _build_source(args: argparse.Namespace, template: str) -> Any:
     return EmbeddingSource(vectors, texts, ids=ids, query_encoder=encoder)
 
 
-def _load_encoder(name: str) -> Any:
-    try:
-        from sentence_transformers import SentenceTransformer
+def _load_encoder(name: str, *, allow_pickle_weights: bool) -> Any:
+    from xrerank.loading import load_sentence_transformer
+    from xrerank.weights_safety import PickleWeightsError
 
-        return SentenceTransformer(name)
+    try:
+        return load_sentence_transformer(name, allow_pickle_weights=allow_pickle_weights)
+    except PickleWeightsError as exc:
+        raise CommandError(f"--encoder {name}: {exc}") from exc
     except Exception as exc:  # hub errors, missing directories, bad configs
         raise CommandError(
             f"--encoder {name}: cannot load a SentenceTransformer ({exc}). Pass a local "
@@ -284,12 +292,12 @@ def _load_encoder(name: str) -> Any:
         ) from exc
 
 
-def _load_teacher(name: str | None) -> Any:
+def _load_teacher(name: str | None, *, allow_pickle_weights: bool) -> Any:
     if name is None:
         return None
     from xrerank import ModelLoadError, Reranker
 
     try:
-        return Reranker(name).load()
+        return Reranker(name, allow_pickle_weights=allow_pickle_weights).load()
     except (ModelLoadError, OSError, ValueError) as exc:
         raise CommandError(f"--teacher {name}: {exc}") from exc
