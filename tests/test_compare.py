@@ -224,6 +224,16 @@ def test_bad_models_and_options_fail_with_the_fix(
     assert message in capsys.readouterr().err
 
 
+def test_pickle_weights_need_the_flag(eval_files, tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+    from test_weights_safety import pickle_only_copy
+
+    pickled = pickle_only_copy(tiny_model_dir, tmp_path / "pickled")
+    argv = ["compare", str(pickled), f"late:{pickled}", *file_args(eval_files), "--no-progress"]
+    assert main(argv) == 1
+    assert "allow_pickle_weights" in capsys.readouterr().err
+    assert main([*argv, "--allow-pickle-weights"]) == 0
+
+
 def test_the_files_are_required_without_a_beir_folder(tiny_model_dir: Path, capsys) -> None:
     assert main(["compare", str(tiny_model_dir)]) == 1
     assert "--queries is required (or use --beir DIR)" in capsys.readouterr().err

@@ -38,6 +38,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default).")
     parser.add_argument("--output", "--out", dest="output", help="Save the comparison as JSON here.")
     parser.add_argument("--plot", metavar="PATH", help="Save a PNG of NDCG@10 (or tau) against pairs/s.")
+    parser.add_argument(
+        "--allow-pickle-weights",
+        action="store_true",
+        help="Also load models whose weights are pickle files (can run code when loaded). Off by default.",
+    )
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     parser.set_defaults(handler=run)
 
@@ -118,13 +123,21 @@ def _named_specs(models: list[str]) -> dict[str, str]:
 
 
 def _short_name(spec: str) -> str:
-    return spec if len(spec) <= _NAME_WIDTH else "…" + spec[-(_NAME_WIDTH - 1) :]
+    """The spec itself, or its end when long; a ``late:`` prefix is always kept."""
+    if len(spec) <= _NAME_WIDTH:
+        return spec
+    prefix = "late:" if spec.startswith("late:") else ""
+    return prefix + "…" + spec[-(_NAME_WIDTH - len(prefix) - 1) :]
 
 
 def _build(spec: str, args: argparse.Namespace) -> Any:
     from xrerank.protocol import reranker_from_spec
 
-    options: dict[str, Any] = {"device": args.device, "max_length": args.max_length}
+    options: dict[str, Any] = {
+        "device": args.device,
+        "max_length": args.max_length,
+        "allow_pickle_weights": args.allow_pickle_weights,
+    }
     if not spec.startswith("late:"):
         options["cache_size"] = 0  # every pair is new; a cache would only add lookups
     return reranker_from_spec(spec, **options)
