@@ -22,8 +22,10 @@ def test_demo_runs_end_to_end(tmp_path):
     # The before/after table names every system and the report is saved as JSON.
     report = json.loads((tmp_path / "report.json").read_text())
     systems = list(report["metrics"])
-    assert systems[:3] == ["dense retriever (MiniLM)", "reranker before (fresh head)", "reranker fine-tuned"]
-    assert systems[3].startswith("fine-tuned + retriever")
+    assert systems[0] == "dense retriever (MiniLM)"
+    assert systems[1].startswith("hybrid: BM25 + dense (w=")
+    assert systems[2:4] == ["reranker before (fresh head)", "reranker fine-tuned"]
+    assert systems[4].startswith("fine-tuned + hybrid (w=")
     assert all(0.0 <= m["ndcg@10"] <= 1.0 for m in report["metrics"].values())
     # The saved model is a plain CrossEncoder directory with a model card, used by both adapters.
     assert (result.model_path / "README.md").is_file()

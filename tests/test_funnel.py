@@ -97,6 +97,17 @@ def test_bm25_source_ranks_lexically_and_drops_documents_without_shared_terms(bm
     assert bm25.search_batch(["cats sleep", "zebra"], 3)[1] == []
 
 
+def test_bm25_score_ids_rescores_given_candidates_like_search(bm25) -> None:
+    ids = list(CORPUS)
+    scores = bm25.score_ids("sourdough yeast", ids)
+    assert list(scores) == ids  # the caller's order, every id scored
+    assert scores["bread"] == pytest.approx(bm25.search("sourdough yeast", 1)[0].score)
+    assert all(v == 0.0 for k, v in scores.items() if k != "bread")
+    assert bm25.score_ids("zebra", ["cats"]) == {"cats": 0.0}  # no known term
+    with pytest.raises(KeyError, match="'nope' is not in the index"):
+        bm25.score_ids("cats", ["nope"])
+
+
 def test_an_empty_first_stage_gives_an_empty_result(bm25, tiny_reranker) -> None:
     llm = ScriptedLLM('{"ranking": []}')
     result = funnel(bm25, tiny_reranker, llm).run("zebra giraffe")

@@ -253,3 +253,25 @@ def test_fuzzed_logs_never_crash_and_every_line_is_accounted_for(tmp_path, lines
         list(read_log(path))
     except LogFormatError as exc:
         assert str(path) in str(exc)
+
+
+def test_split_by_positives_keeps_clicked_passages_on_one_side():
+    from xrerank.logs import LogRecord, split_by_positives
+
+    # 20 passages clicked by 3 queries each; one query clicked both d0 and d1, tying their groups.
+    records = [LogRecord(f"q{i}", positive_ids=(f"d{i // 3}",)) for i in range(60)]
+    records += [LogRecord("bridge", positive_ids=("d0", "d1")), LogRecord("no click")]
+    train, val = split_by_positives(records, 0.2, seed=3)
+    assert sorted(r.query for r in train + val) == sorted(r.query for r in records)  # nothing lost
+    assert {d for r in train for d in r.positive_ids}.isdisjoint({d for r in val for d in r.positive_ids})
+    assert 10 <= len(val) <= 16 and "no click" in {r.query for r in train}
+    side_of = {r.query: "val" for r in val} | {r.query: "train" for r in train}
+    assert len({side_of[q] for q in ("q0", "q1", "q2", "q3", "q4", "q5", "bridge")}) == 1
+    assert split_by_positives(records, 0.2, seed=3) == (train, val)  # seeded
+
+
+def test_split_by_positives_rejects_a_share_outside_0_1():
+    from xrerank.logs import LogRecord, split_by_positives
+
+    with pytest.raises(ValueError, match="share=1.5"):
+        split_by_positives([LogRecord("q", positive_ids=("d",))], 1.5)

@@ -44,6 +44,10 @@ class BM25Source(SourceBase):
     ) -> None:
         caller = "BM25Source"
         self._bm25s: Any = require("bm25s", purpose=caller)
+        bm25s_logger = logging.getLogger("bm25s")
+        if bm25s_logger.level == logging.DEBUG:
+            # bm25s sets its logger to DEBUG on import, which bypasses the application's level.
+            bm25s_logger.setLevel(logging.NOTSET)
         self._texts = check_texts(texts, caller=caller)
         if not self._texts:
             raise ValueError(f"{caller} got no texts; pass the documents to search.")
@@ -88,6 +92,30 @@ class BM25Source(SourceBase):
                 ]
             )
         return results
+
+    def score_ids(self, query: str, ids: Sequence[str]) -> dict[str, float]:
+        """BM25 scores of ``query`` for the given documents (0.0 where no term is shared).
+
+        Rescores another stage's candidates lexically, e.g. for a dense + BM25 hybrid.
+
+        Example:
+            >>> source = BM25Source(["pump seal leaks", "cats purr"], ids=["a", "b"])  # doctest: +SKIP
+            >>> source.score_ids("seal leak", ["b", "a"])  # doctest: +SKIP
+            {'b': 0.0, 'a': 0.46}
+        """
+        caller = "BM25Source.score_ids"
+        query = check_query(query, caller=caller)
+        unknown = [doc_id for doc_id in map(str, ids) if doc_id not in self._position]
+        if unknown:
+            raise KeyError(f"{caller}: document id {unknown[0]!r} is not in the index; index it first.")
+        tokens = self._bm25s.tokenize(
+            [query], stopwords=self._stopwords, show_progress=False, return_ids=False
+        )
+        known = [t for t in tokens[0] if t in self._index.vocab_dict]
+        if not known:
+            return {str(doc_id): 0.0 for doc_id in ids}
+        scores = self._index.get_scores(known)
+        return {str(doc_id): float(scores[self._position[str(doc_id)]]) for doc_id in ids}
 
     def get_texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Texts of the given document ids (unknown ids left out)."""

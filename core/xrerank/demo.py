@@ -7,9 +7,10 @@ has a service knowledge base and a search log. The demo does what a RAG team wou
    LangChain ``InMemoryVectorStore`` — the "store the team already has";
 2. mine hard negatives for the logged queries *from that store* (only queries are embedded);
 3. fine-tune a cross-encoder on CPU (MiniLM encoder, fresh one-logit head);
-4. measure on held-out queries: dense retriever, the untrained reranker, the fine-tuned
-   reranker, and the fine-tuned reranker fused with the retriever score (fusion weight
-   chosen on a validation slice of the *log*, never on the held-out queries);
+4. measure on held-out queries: the dense retriever, a dense + BM25 hybrid of the same
+   candidates, the untrained reranker, the fine-tuned reranker, and the fine-tuned
+   reranker fused with the hybrid score (every fusion weight chosen on a validation
+   slice of the *log*, never on the held-out queries);
 5. answer one query through LangChain and one through LlamaIndex with the saved model.
 
 Everything runs offline. The library logs; ``say`` (``print`` in the CLI) shows progress.
@@ -22,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +32,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
+DENSE = "dense retriever (MiniLM)"
 
 
 @dataclass
@@ -45,18 +46,23 @@ class DemoOptions:
         max_steps: Stop training after this many optimiser steps (a quick run); None trains ``epochs``.
         max_length: Token limit per (query, passage) pair in training and scoring.
         num_negatives: Hard negatives mined per logged query.
+        learning_rate: Peak learning rate of the encoder.
+        head_learning_rate: Learning rate of the fresh one-logit head.
         candidates: Dense candidates reranked per held-out query.
-        validation_share: Share of logged queries held back to choose the fusion weight.
+        validation_share: Share of logged queries held back to choose the fusion weights; they share
+            no clicked passage with the training queries (see :func:`xrerank.logs.split_by_positives`).
         seed: Seed of the validation split and of training.
         show_progress: Progress bars for mining, training and evaluation.
     """
 
     workdir: str | Path = "xrerank-demo"
     loss: str = "infonce"
-    epochs: float = 1.0
+    epochs: float = 2.0
     max_steps: int | None = None
-    max_length: int = 128
-    num_negatives: int = 3
+    max_length: int = 96
+    num_negatives: int = 2
+    learning_rate: float = 1e-4
+    head_learning_rate: float = 2e-3
     candidates: int = 20
     validation_share: float = 0.15
     seed: int = 13
@@ -138,6 +144,13 @@ def _llamaindex_embedding(encoder: Any) -> Any:
     return MiniLMEmbedding(model_name="all-MiniLM-L6-v2 (packaged)")
 
 
+def _lexical_run(
+    lexical: Any, queries: dict[str, str], candidates: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    """BM25 scores of each query's dense candidates (a lexical view of the same list)."""
+    return {qid: lexical.score_ids(queries[qid], list(candidates[qid])) for qid in candidates}
+
+
 def _dense_run(source: Any, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
     ids = list(queries)
     hits = source.search_batch([queries[qid] for qid in ids], k)
@@ -157,6 +170,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     from langchain_core.vectorstores import InMemoryVectorStore
 
     from langchain_xrerank import VectorStoreSource
+    from xrerank.bm25 import BM25Source
     from xrerank.demo_data import load_demo_eval, load_demo_log_path, load_demo_passages
     from xrerank.evaluate import (
         EvalSet,
@@ -167,7 +181,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         rerank_run,
     )
     from xrerank.finetune import finetune
-    from xrerank.logs import merge_records, read_log
+    from xrerank.logs import merge_records, read_log, split_by_positives
     from xrerank.mining import MiningConfig, mine_hard_negatives
     from xrerank.reranker import Reranker
     from xrerank.training import TrainingConfig, load_start_model
@@ -198,11 +212,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         f"all-MiniLM-L6-v2 ({clock.timings['embed corpus']:.0f} s)"
     )
 
-    rng = random.Random(options.seed)
-    shuffled = records[:]
-    rng.shuffle(shuffled)
-    n_val = max(1, round(len(shuffled) * options.validation_share))
-    validation, training = shuffled[:n_val], shuffled[n_val:]
+    training, validation = split_by_positives(records, options.validation_share, seed=options.seed)
     mining = MiningConfig(num_negatives=options.num_negatives)
     examples, report = clock.time(
         "mine",
@@ -224,6 +234,8 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         max_steps=options.max_steps,
         max_length=options.max_length,
         num_negatives=options.num_negatives,
+        learning_rate=options.learning_rate,
+        head_learning_rate=options.head_learning_rate,
         seed=options.seed,
         output_dir=str(workdir / "reranker"),
         overwrite=True,
@@ -233,45 +245,63 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         f"[4/6] fine-tuning all-MiniLM-L6-v2 + fresh head on CPU: loss={config.loss}, "
         f"epochs={config.epochs:g}, max_length={config.max_length}, batch={config.batch_size}"
     )
-    model_path = clock.time("train", lambda: finetune(examples, config, eval_set=val_set))
+    # No eval_set here: the demo measures before/after itself below (on held-out queries) and
+    # adds that table to the model card, instead of scoring the validation slice twice more.
+    model_path = clock.time("train", lambda: finetune(examples, config))
     say(f"      saved to {model_path} ({clock.timings['train']:.0f} s, model card in README.md)")
 
     eval_queries = {q["query_id"]: q["query"] for q in held_out}
     eval_qrels = {q["query_id"]: {doc: float(g) for doc, g in q["relevant"].items()} for q in held_out}
     dense = _dense_run(source, eval_queries, options.candidates)
+    lexical = BM25Source(texts, ids=list(documents))
     tuned = Reranker(str(model_path), max_length=options.max_length, activation=None)
     base_model, _ = load_start_model(TrainingConfig(seed=options.seed))
     base = Reranker(base_model, max_length=options.max_length, activation=None)
 
+    # Every fusion weight is chosen on the validation slice of the log, then applied unchanged.
+    val_lexical = _lexical_run(lexical, val_queries, val_set.candidates)
+    hybrid_weight, _ = choose_fusion_weight(val_lexical, val_set.candidates, val_qrels)
+    val_hybrid = fuse_runs(val_lexical, val_set.candidates, hybrid_weight)
+    val_reranked = rerank_run(tuned, val_queries, val_set.candidates, documents, show_progress=False)
+    weight, _ = choose_fusion_weight(val_reranked, val_hybrid, val_qrels)
+
     def measure() -> dict[str, dict[str, dict[str, float]]]:
-        runs = {
-            "dense retriever (MiniLM)": dense,
+        hybrid = fuse_runs(_lexical_run(lexical, eval_queries, dense), dense, hybrid_weight)
+        fine_tuned = rerank_run(tuned, eval_queries, dense, documents, show_progress=False)
+        return {
+            DENSE: dense,
+            f"hybrid: BM25 + dense (w={hybrid_weight:.2f})": hybrid,
             "reranker before (fresh head)": rerank_run(
                 base, eval_queries, dense, documents, show_progress=False
             ),
-            "reranker fine-tuned": rerank_run(tuned, eval_queries, dense, documents, show_progress=False),
+            "reranker fine-tuned": fine_tuned,
+            f"fine-tuned + hybrid (w={weight:.2f})": fuse_runs(fine_tuned, hybrid, weight),
         }
-        return runs
 
     runs = clock.time("evaluate", measure)
-    val_reranked = rerank_run(tuned, val_queries, val_set.candidates, documents, show_progress=False)
-    weight, _ = choose_fusion_weight(val_reranked, val_set.candidates, val_qrels)
-    runs[f"fine-tuned + retriever (w={weight:.2f})"] = fuse_runs(runs["reranker fine-tuned"], dense, weight)
+    tuned_name = list(runs)[-1]
     comparison = compare(runs, eval_qrels, ("ndcg@10", "mrr@10", "recall@5"))
     comparison.save_json(workdir / "report.json")
+    table = comparison.table(baseline=DENSE)
+    with open(Path(model_path) / "README.md", "a", encoding="utf-8") as card:
+        card.write(
+            f"\n## Demo evaluation\n\nHeld-out demo queries ({len(eval_queries)}), dense top-"
+            f"{options.candidates} candidates, NDCG@10 etc.:\n\n```\n{table}\n```\n"
+        )
     say(
         f"[5/6] held-out queries ({len(eval_queries)}), candidates = dense top-{options.candidates}; "
-        f"fusion weight chosen on {len(val_queries)} validation queries from the log:"
+        f"fusion weights (w = weight of the first named score) chosen on {len(val_queries)} validation "
+        "queries from the log:"
     )
-    say(comparison.table(baseline="dense retriever (MiniLM)"))
+    say(table)
     seen = {topics_of_doc[doc] for e in examples for doc in e.positive_ids if doc in topics_of_doc}
     say(
         per_query_report(
             runs,
             eval_qrels,
             eval_queries,
-            base="dense retriever (MiniLM)",
-            tuned=f"fine-tuned + retriever (w={weight:.2f})",
+            base=DENSE,
+            tuned=tuned_name,
             topics={q["query_id"]: q["topic"] for q in held_out},
             seen_topics=seen,
             show="none",

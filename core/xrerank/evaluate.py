@@ -459,7 +459,7 @@ def per_query_report(
         )
     if "overall" in counts:
         summary.append(
-            f"Fine-tuning fixed {counts['overall'][3]} case(s) the base model got wrong "
+            f"Against {base!r}, {tuned!r} fixed {counts['overall'][3]} case(s) "
             f"and broke {counts['overall'][4]}. (pass = a relevant document ranked first)"
         )
     return "\n".join([*lines, *([""] if lines else []), *summary])

@@ -25,6 +25,7 @@ import gzip
 import json
 import logging
 import math
+import random
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -346,6 +347,58 @@ def merge_records(records: Iterable[LogRecord]) -> list[LogRecord]:
             )
         groups.setdefault(normalize_text(record.query), []).append(record)
     return [_merge_group(group) if len(group) > 1 else group[0] for group in groups.values()]
+
+
+def split_by_positives(
+    records: Sequence[LogRecord], share: float, *, seed: int = 0
+) -> tuple[list[LogRecord], list[LogRecord]]:
+    """Split records into (training, validation) so that no validation positive is a training positive.
+
+    A random split of a search log lets the same clicked passage answer queries on both
+    sides; a reranker that memorised that passage then looks better on validation than it
+    will on new questions, and anything tuned there (a fusion weight, a stopping point)
+    trusts it too much. Here whole groups of queries that share a positive go to one side.
+    Groups are taken in seeded random order until validation holds about ``share`` of the
+    records; records without positive ids stay in training.
+
+    Example:
+        >>> records = [LogRecord("a", positive_ids=("d1",)), LogRecord("b", positive_ids=("d1",)),
+        ...            LogRecord("c", positive_ids=("d2",)), LogRecord("d", positive_ids=("d3",))]
+        >>> train, val = split_by_positives(records, 0.25, seed=1)
+        >>> sorted(r.query for r in val), sorted(r.query for r in train)
+        (['c'], ['a', 'b', 'd'])
+    """
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"split_by_positives got share={share!r}; expected a fraction between 0 and 1.")
+    records = list(records)
+    # Union-find over positive ids: queries that share any positive belong to one group.
+    parent: dict[str, str] = {}
+
+    def root(doc: str) -> str:
+        while parent.setdefault(doc, doc) != doc:
+            parent[doc] = parent[parent[doc]]
+            doc = parent[doc]
+        return doc
+
+    for record in records:
+        for doc in record.positive_ids[1:]:
+            parent[root(doc)] = root(record.positive_ids[0])
+    groups: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        if record.positive_ids:
+            groups.setdefault(root(record.positive_ids[0]), []).append(position)
+    order = sorted(groups)
+    random.Random(seed).shuffle(order)
+    target = round(len(records) * share)
+    chosen: set[int] = set()
+    for key in order:
+        if len(chosen) >= target:
+            break
+        chosen.update(groups[key])
+    return (
+        [r for i, r in enumerate(records) if i not in chosen],
+        [r for i, r in enumerate(records) if i in chosen],
+    )
 
 
 def _merge_group(group: list[LogRecord]) -> LogRecord:

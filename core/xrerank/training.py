@@ -15,13 +15,14 @@ against the sentence-transformers recipe; its table is the evidence to revise th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -257,15 +258,20 @@ def load_start_model(config: TrainingConfig) -> tuple[CrossEncoder, bool]:
     head = has_classification_head(path)
     fresh = head is False
     torch.manual_seed(config.seed)
-    model = load_cross_encoder(
-        path,
-        device=config.device or ("cuda" if torch.cuda.is_available() else "cpu"),
-        max_length=config.max_length,
-        trust_remote_code=False,
-        local_files_only=os.path.isdir(path),
-        num_labels=1 if fresh else None,
-        allow_pickle_weights=config.allow_pickle_weights,
-    )
+    # A fresh head is the plan here, so the libraries' "newly initialized" / "converting"
+    # warnings would only alarm; xrerank logs the fresh head itself.
+    with _quiet_fresh_head_warnings(fresh):
+        model = load_cross_encoder(
+            path,
+            device=config.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+            max_length=config.max_length,
+            trust_remote_code=False,
+            local_files_only=os.path.isdir(path),
+            num_labels=1 if fresh else None,
+            allow_pickle_weights=config.allow_pickle_weights,
+        )
+    if fresh:
+        logger.info("%s has no classification head; starting from a fresh one-logit head.", path)
     if model.num_labels != 1:
         raise ValueError(
             f"base_model {config.base_model!r} predicts {model.num_labels} labels; a reranker needs one "
@@ -274,6 +280,24 @@ def load_start_model(config: TrainingConfig) -> tuple[CrossEncoder, bool]:
         )
     set_max_length(model, config.max_length)
     return model, fresh
+
+
+@contextlib.contextmanager
+def _quiet_fresh_head_warnings(fresh: bool) -> Iterator[None]:
+    if not fresh:
+        yield
+        return
+    from transformers.utils import logging as transformers_logging
+
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level, hf_level = st_logger.level, transformers_logging.get_verbosity()
+    st_logger.setLevel(logging.ERROR)
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        st_logger.setLevel(st_level)
+        transformers_logging.set_verbosity(hf_level)
 
 
 def set_max_length(model: CrossEncoder, max_length: int) -> None:
@@ -402,6 +426,12 @@ def _to_dataset(rows: list[dict[str, Any]]) -> Any:
 
 
 # --------------------------------------------------------------------------- training
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available() or torch.backends.mps.is_available())
 
 
 def _is_main_process() -> bool:
@@ -593,6 +623,7 @@ def train(
         report_to="none",
         use_cpu=config.device == "cpu",
         dataloader_drop_last=False,
+        dataloader_pin_memory=_has_accelerator(),
         ddp_find_unused_parameters=False,
     )
     trainer = CrossEncoderTrainer(

@@ -29,8 +29,12 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from transformers.utils import logging as transformers_logging
+
     from xrerank.demo import DemoOptions, run_demo
 
+    # Each model loads in a blink; transformers' per-load weight bars would bury the demo's steps.
+    transformers_logging.disable_progress_bar()
     options = DemoOptions(workdir=args.workdir, show_progress=not args.no_progress)
     if args.loss is not None:
         options = replace(options, loss=args.loss)
