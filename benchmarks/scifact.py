@@ -390,12 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         # The no-training alternative a reranker must beat: BM25 rescoring the dense candidates,
         # fused with the dense score (weight chosen on the tuning queries, like every fusion here).
         lexical = BM25Source(list(corpus.values()), ids=list(corpus))
-
-        def lexical_run(run: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-            return {q: lexical.score_ids(queries[q], list(docs)) for q, docs in run.items()}
-
-        hybrid_w, _ = choose_fusion_weight(lexical_run(tune20), tune20, tune_qrels)
-        runs20["dense+bm25"] = fuse_runs(lexical_run(dense20), dense20, hybrid_w)
+        hybrid_w, _ = choose_fusion_weight(lexical.score_run(queries, tune20), tune20, tune_qrels)
+        runs20["dense+bm25"] = fuse_runs(lexical.score_run(queries, dense20), dense20, hybrid_w)
         extra["dense+bm25"] = {"w": hybrid_w, "note": "BM25 weight, dense top-20"}
 
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)

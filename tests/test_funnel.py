@@ -106,6 +106,10 @@ def test_bm25_score_ids_rescores_given_candidates_like_search(bm25) -> None:
     assert bm25.score_ids("zebra", ["cats"]) == {"cats": 0.0}  # no known term
     with pytest.raises(KeyError, match="'nope' is not in the index"):
         bm25.score_ids("cats", ["nope"])
+    run = {"q1": {"cats": 0.9, "bread": 0.1}}
+    assert bm25.score_run({"q1": "sourdough yeast"}, run) == {
+        "q1": bm25.score_ids("sourdough yeast", ["cats", "bread"])
+    }
 
 
 def test_an_empty_first_stage_gives_an_empty_result(bm25, tiny_reranker) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from xrerank._optional import require
@@ -116,6 +116,15 @@ class BM25Source(SourceBase):
             return {str(doc_id): 0.0 for doc_id in ids}
         scores = self._index.get_scores(known)
         return {str(doc_id): float(scores[self._position[str(doc_id)]]) for doc_id in ids}
+
+    def score_run(
+        self, queries: Mapping[str, str], run: Mapping[str, Mapping[str, float]]
+    ) -> dict[str, dict[str, float]]:
+        """BM25 scores of each query's candidates in ``run`` (``{query_id: {doc_id: score}}``).
+
+        The lexical view of another stage's lists, e.g. to fuse with the dense scores.
+        """
+        return {qid: self.score_ids(queries[qid], list(docs)) for qid, docs in run.items()}
 
     def get_texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Texts of the given document ids (unknown ids left out)."""

@@ -144,13 +144,6 @@ def _llamaindex_embedding(encoder: Any) -> Any:
     return MiniLMEmbedding(model_name="all-MiniLM-L6-v2 (packaged)")
 
 
-def _lexical_run(
-    lexical: Any, queries: dict[str, str], candidates: dict[str, dict[str, float]]
-) -> dict[str, dict[str, float]]:
-    """BM25 scores of each query's dense candidates (a lexical view of the same list)."""
-    return {qid: lexical.score_ids(queries[qid], list(candidates[qid])) for qid in candidates}
-
-
 def _dense_run(source: Any, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
     ids = list(queries)
     hits = source.search_batch([queries[qid] for qid in ids], k)
@@ -173,7 +166,6 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     from xrerank.bm25 import BM25Source
     from xrerank.demo_data import load_demo_eval, load_demo_log_path, load_demo_passages
     from xrerank.evaluate import (
-        EvalSet,
         choose_fusion_weight,
         compare,
         fuse_runs,
@@ -226,7 +218,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
 
     val_queries = {f"val-{i}": r.query for i, r in enumerate(validation)}
     val_qrels = {f"val-{i}": {doc: 1.0 for doc in r.positive_ids} for i, r in enumerate(validation)}
-    val_set = EvalSet(val_queries, documents, _dense_run(source, val_queries, options.candidates), val_qrels)
+    val_candidates = _dense_run(source, val_queries, options.candidates)
 
     config = TrainingConfig(
         loss=options.loss,
@@ -259,14 +251,14 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     base = Reranker(base_model, max_length=options.max_length, activation=None)
 
     # Every fusion weight is chosen on the validation slice of the log, then applied unchanged.
-    val_lexical = _lexical_run(lexical, val_queries, val_set.candidates)
-    hybrid_weight, _ = choose_fusion_weight(val_lexical, val_set.candidates, val_qrels)
-    val_hybrid = fuse_runs(val_lexical, val_set.candidates, hybrid_weight)
-    val_reranked = rerank_run(tuned, val_queries, val_set.candidates, documents, show_progress=False)
+    val_lexical = lexical.score_run(val_queries, val_candidates)
+    hybrid_weight, _ = choose_fusion_weight(val_lexical, val_candidates, val_qrels)
+    val_hybrid = fuse_runs(val_lexical, val_candidates, hybrid_weight)
+    val_reranked = rerank_run(tuned, val_queries, val_candidates, documents, show_progress=False)
     weight, _ = choose_fusion_weight(val_reranked, val_hybrid, val_qrels)
 
     def measure() -> dict[str, dict[str, dict[str, float]]]:
-        hybrid = fuse_runs(_lexical_run(lexical, eval_queries, dense), dense, hybrid_weight)
+        hybrid = fuse_runs(lexical.score_run(eval_queries, dense), dense, hybrid_weight)
         fine_tuned = rerank_run(tuned, eval_queries, dense, documents, show_progress=False)
         return {
             DENSE: dense,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xrerank.loading import ModelLoadError, resolve_device
-from xrerank.ranking import RankingMethods
+from xrerank.ranking import RankingMethods, SharedModelHandle
 from xrerank.validation import check_texts
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def maxsim_many(query_vectors: np.ndarray, passages: Sequence[np.ndarray]) -> li
     return scores
 
 
-class LateInteractionReranker(RankingMethods):
+class LateInteractionReranker(SharedModelHandle, RankingMethods):
     """Reranks with per-token embeddings and MaxSim, ColBERT-style, on any transformer encoder.
 
     Passage token vectors are computed once and kept in an LRU cache bounded by
@@ -277,34 +277,20 @@ class LateInteractionReranker(RankingMethods):
         if self._model is not None:
             self._prepare(self._model)
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Locks, the executor and the cache are rebuilt on unpickling; a model
-        # loaded by name is reloaded lazily, a model given as an object travels along.
-        keep = (
-            "model_name",
-            "device",
-            "batch_size",
-            "skip_punctuation",
-            "trust_remote_code",
-            "allow_pickle_weights",
-            "local_files_only",
-            "show_progress_bar",
-            "cache_mb",
-            "_requested_max_length",
-            "_owns_model",
-        )
-        state = {name: self.__dict__[name] for name in keep}
-        state["_model"] = None if self._owns_model else self._model
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._init_runtime()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> LateInteractionReranker:
-        # A handle on a shared model and cache: frameworks that deep-copy their
-        # components must not duplicate the weights or the passage vectors.
-        return self
+    # What survives pickling (see SharedModelHandle); the rest is rebuilt by _init_runtime().
+    _PICKLED_FIELDS = (
+        "model_name",
+        "device",
+        "batch_size",
+        "skip_punctuation",
+        "trust_remote_code",
+        "allow_pickle_weights",
+        "local_files_only",
+        "show_progress_bar",
+        "cache_mb",
+        "_requested_max_length",
+        "_owns_model",
+    )
 
     def __repr__(self) -> str:
         return (

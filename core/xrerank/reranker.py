@@ -21,7 +21,12 @@ from xrerank.loading import (
     resolve_device,
     resolve_dtype,
 )
-from xrerank.ranking import RankedItem, RankingMethods, select_ranked  # noqa: F401 (re-exported)
+from xrerank.ranking import (  # noqa: F401 (RankedItem, select_ranked re-exported)
+    RankedItem,
+    RankingMethods,
+    SharedModelHandle,
+    select_ranked,
+)
 from xrerank.score_cache import ScoreCache, pair_key
 
 if TYPE_CHECKING:
@@ -71,7 +76,7 @@ class RerankerStats:
     batches: int = 0
 
 
-class Reranker(RankingMethods):
+class Reranker(SharedModelHandle, RankingMethods):
     """Scores (query, passage) pairs with a cross-encoder, fast and safely.
 
     Pairs are sorted by token length before batching (order restored after),
@@ -201,38 +206,24 @@ class Reranker(RankingMethods):
         if self._model is not None:
             self._prepare(self._model)
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Locks, the executor and the cache are rebuilt on unpickling; a model
-        # loaded by name is reloaded lazily, a model given as an object travels along.
-        keep = (
-            "model_name",
-            "device",
-            "batch_size",
-            "activation",
-            "trust_remote_code",
-            "allow_pickle_weights",
-            "local_files_only",
-            "show_progress_bar",
-            "micro_batching",
-            "_requested_max_length",
-            "_cache_size",
-            "_owns_model",
-            "backend",
-            "model_kwargs",
-            "dtype",
-        )
-        state = {name: self.__dict__[name] for name in keep}
-        state["_model"] = None if self._owns_model else self._model
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._init_runtime()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Reranker:
-        # A Reranker is a handle on a shared, read-only model (like a client):
-        # frameworks that deep-copy their components must not duplicate the weights.
-        return self
+    # What survives pickling (see SharedModelHandle); the rest is rebuilt by _init_runtime().
+    _PICKLED_FIELDS = (
+        "model_name",
+        "device",
+        "batch_size",
+        "activation",
+        "trust_remote_code",
+        "allow_pickle_weights",
+        "local_files_only",
+        "show_progress_bar",
+        "micro_batching",
+        "_requested_max_length",
+        "_cache_size",
+        "_owns_model",
+        "backend",
+        "model_kwargs",
+        "dtype",
+    )
 
     def __repr__(self) -> str:
         return (
