@@ -273,5 +273,5 @@ def test_split_by_positives_keeps_clicked_passages_on_one_side():
 def test_split_by_positives_rejects_a_share_outside_0_1():
     from xrerank.logs import LogRecord, split_by_positives
 
-    with pytest.raises(ValueError, match="share=1.5"):
+    with pytest.raises(ValueError, match=r"share=1\.5"):
         split_by_positives([LogRecord("q", positive_ids=("d",))], 1.5)

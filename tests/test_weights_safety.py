@@ -307,3 +307,30 @@ def test_remote_code_never_runs_unless_trusted(isolated_results) -> None:
     assert isolated_results["remote_code_ran_by_default"] is False
     # The same model with trust_remote_code=True does run it: the check above can fail.
     assert isolated_results["remote_code_ran_when_trusted"] is True
+
+
+def test_cli_eval_refuses_then_accepts_with_the_flag(pickle_dir: Path, tmp_path: Path, capsys) -> None:
+    from test_cli_train_eval import write_eval_files
+
+    from xrerank.cli import main
+
+    files = write_eval_files(tmp_path)
+    argv = ["eval", "--queries", str(files["queries.jsonl"]), "--documents", str(files["docs.jsonl"])]
+    argv += ["--candidates", str(files["run.trec"]), "--qrels", str(files["qrels.tsv"])]
+    argv += ["--model", f"pickled={pickle_dir}", "--no-progress"]
+    assert main(argv) == 1
+    assert "--allow-pickle-weights" in capsys.readouterr().err
+    assert main([*argv, "--allow-pickle-weights"]) == 0, capsys.readouterr().err
+    assert "pickled" in capsys.readouterr().out
+
+
+def test_cli_export_refuses_then_accepts_with_the_flag(pickle_dir: Path, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("onnxruntime")
+    from xrerank.cli import main
+
+    out = tmp_path / "onnx"
+    assert main(["export", str(pickle_dir), str(out)]) == 1
+    assert "--allow-pickle-weights" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["export", str(pickle_dir), str(out), "--allow-pickle-weights"]) == 0, capsys.readouterr().err
+    assert Reranker(out, device="cpu").score(QUERY, PASSAGES[:2])

@@ -53,6 +53,19 @@ def load_config_file(path: str | None) -> dict[str, Any]:
     return data
 
 
+def add_allow_pickle_weights(
+    parser: argparse.ArgumentParser, *, models: str = "models", default: bool | None = False
+) -> None:
+    """The shared ``--allow-pickle-weights`` flag (``default=None`` lets a --config file set it)."""
+    parser.add_argument(
+        "--allow-pickle-weights",
+        action="store_true",
+        default=default,
+        help=f"Also load {models} whose weights are pickle files (pytorch_model.bin): "
+        "they can run code when loaded, so only for models you trust. Off by default.",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xrerank",

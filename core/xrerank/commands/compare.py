@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli import CommandError
+from xrerank.cli import CommandError, add_allow_pickle_weights
 
 _NAME_WIDTH = 40
 
@@ -38,11 +38,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default).")
     parser.add_argument("--output", "--out", dest="output", help="Save the comparison as JSON here.")
     parser.add_argument("--plot", metavar="PATH", help="Save a PNG of NDCG@10 (or tau) against pairs/s.")
-    parser.add_argument(
-        "--allow-pickle-weights",
-        action="store_true",
-        help="Also load models whose weights are pickle files (can run code when loaded). Off by default.",
-    )
+    add_allow_pickle_weights(parser)
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     parser.set_defaults(handler=run)
 

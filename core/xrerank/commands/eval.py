@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli import CommandError, load_config_file
+from xrerank.cli import CommandError, add_allow_pickle_weights, load_config_file
 
 
 def add_parser(subparsers: Any) -> None:
@@ -50,6 +50,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--topics", help="JSON file {query_id: topic} to split the report into seen/unseen.")
     parser.add_argument("--seen-topics", help="Comma-separated topics present in the training data.")
     parser.add_argument("--out", help="Write the metrics table and per-query values as JSON here.")
+    add_allow_pickle_weights(parser, default=None)
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     parser.add_argument("--config", help="JSON/YAML file with defaults for these options.")
     parser.set_defaults(handler=run)
@@ -164,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
             "topics",
             "seen_topics",
             "out",
+            "allow_pickle_weights",
         )
     }
     for name in ("queries", "documents", "candidates", "qrels"):
@@ -192,7 +194,12 @@ def run(args: argparse.Namespace) -> int:
         if not sep:
             name, path = (f"model{position + 1}", spec)
         try:
-            reranker = Reranker(path, max_length=option["max_length"], cache_size=0)
+            reranker = Reranker(
+                path,
+                max_length=option["max_length"],
+                cache_size=0,
+                allow_pickle_weights=bool(option["allow_pickle_weights"]),
+            )
             runs[name] = rerank_run(
                 reranker, queries, candidates, documents, show_progress=not args.no_progress
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from xrerank.cli import CommandError
+from xrerank.cli import CommandError, add_allow_pickle_weights
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,6 +25,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--quantize", default=None, help="int8: dynamic int8 quantisation (default: fp32).")
     parser.add_argument("--max-length", type=int, default=None, help="Token limit stored with the export.")
     parser.add_argument("--overwrite", action="store_true", help="Replace OUT if it exists.")
+    add_allow_pickle_weights(parser)
     parser.set_defaults(handler=run)
 
 
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             quantize=args.quantize,
             max_length=args.max_length,
             overwrite=args.overwrite,
+            allow_pickle_weights=args.allow_pickle_weights,
         )
     except (ImportError, ModelLoadError, ValueError) as exc:
         raise CommandError(str(exc)) from exc

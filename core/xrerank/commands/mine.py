@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli import CommandError, load_config_file
+from xrerank.cli import CommandError, add_allow_pickle_weights, load_config_file
 
 # Option name -> default, for options that a --config file may also set.
 _DEFAULTS: dict[str, Any] = {
@@ -63,11 +63,7 @@ def add_parser(subparsers: Any) -> None:
         "--raw-queries", action="store_true", help="Do not L2-normalise query vectors (index not cosine)."
     )
     parser.add_argument("--text-template", help="Passage text from a corpus line, e.g. '{title}. {text}'.")
-    parser.add_argument(
-        "--allow-pickle-weights",
-        action="store_true",
-        help="Load --encoder/--teacher pickle weights (pytorch_model.bin); they can run code: trusted only.",
-    )
+    add_allow_pickle_weights(parser, models="--encoder/--teacher models")
     group = parser.add_argument_group("mining")
     group.add_argument("--num-negatives", type=int, help="Negatives per query (default 5).")
     group.add_argument("--range-min", type=int, help="Skip the best-ranked N candidates (default 0).")

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from xrerank.cli import CommandError, load_config_file
+from xrerank.cli import CommandError, add_allow_pickle_weights, load_config_file
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,11 +28,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--max-length", type=int, default=None, help="Token limit per pair.")
     parser.add_argument("--raw", action="store_true", help="Print raw logits instead of sigmoid scores.")
     parser.add_argument("--json", action="store_true", help="Print JSON lines instead of a table.")
-    parser.add_argument(
-        "--allow-pickle-weights",
-        action="store_true",
-        help="Load pickle weights (pytorch_model.bin); they can run code: only for models you trust.",
-    )
+    add_allow_pickle_weights(parser)
     parser.add_argument("--config", help="JSON/YAML file with defaults for these options.")
     parser.set_defaults(handler=run)
 

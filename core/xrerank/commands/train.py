@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli import CommandError, load_config_file
+from xrerank.cli import CommandError, add_allow_pickle_weights, load_config_file
 
 # Command-line flags that map one-to-one onto TrainingConfig fields.
 _FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -56,12 +56,7 @@ def add_parser(subparsers: Any) -> None:
         "--overwrite", action="store_true", default=None, help="Replace an existing --output-dir."
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: the trainer's choice).")
-    parser.add_argument(
-        "--allow-pickle-weights",
-        action="store_true",
-        default=None,
-        help="Load pickle weights (pytorch_model.bin); they can run code: only for models you trust.",
-    )
+    add_allow_pickle_weights(parser, default=None)
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     parser.add_argument("--config", help="JSON/YAML file of TrainingConfig options.")
     parser.set_defaults(handler=run)
