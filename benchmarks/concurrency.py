@@ -87,7 +87,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument(
-        "--rates", default="0.5,0.9,1.5,2.5", help="Open-loop rates, x one-at-a-time capacity."
+        "--rates",
+        default="0.5,0.9,1.5,2.5",
+        help="Open-loop rates, x one-at-a-time capacity ('none' runs the burst only).",
     )
     parser.add_argument("--open-count", type=int, default=32, help="Requests sent per open-loop rate.")
     parser.add_argument("--open-time-cap", type=float, default=60.0, help="Seconds of arrivals per rate.")
@@ -136,6 +138,8 @@ def main() -> None:
     )
     print(f"same rankings in both modes: {same}; largest score difference {worst:.1e}")
 
+    if args.rates == "none":
+        return
     capacity = base_rate / args.docs  # one-at-a-time requests per second
     print(f"\n2) open loop: Poisson arrivals; one-at-a-time capacity measured above = {capacity:.2f} req/s")
     print(f"{'rate':>12}{'mode':>26}{'done':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
