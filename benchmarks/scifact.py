@@ -279,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         "--cold-start", type=int, default=1500, help="Pseudo-queries for the cold-start system."
     )
     parser.add_argument(
+        "--cold-start-epochs",
+        type=float,
+        default=1.0,
+        help="Epochs over the pseudo-queries (the first stage of the cold-start system).",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -547,7 +553,10 @@ def train_xrerank(
     seconds, rows = 0.0, 0
     if name.endswith("-coldstart"):
         cold = cold_start_examples(ctx, args.cold_start, n, args.seed)
-        stage1 = train(cold, replace(config, output_dir=config.output_dir + "-stage1"))
+        stage1 = train(
+            cold,
+            replace(config, epochs=args.cold_start_epochs, output_dir=config.output_dir + "-stage1"),
+        )
         seconds += stage1.seconds
         rows += stage1.train_rows
         config = replace(config, base_model=str(stage1.model_path), head_learning_rate=None)
