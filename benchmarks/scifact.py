@@ -17,7 +17,8 @@ Systems, in one run:
   max length of the model).
 * ``xrerank-<loss>``: ``xrerank.training`` with each loss; ``+fusion`` rows combine the
   reranker's and the retriever's scores with a weight chosen on *log* queries held out
-  from training (never on dev).
+  from training (never on dev); with ``bm25`` in the run, ``+hybrid`` rows fuse the
+  reranker with ``dense+bm25`` the same way (what ``xrerank demo`` reports).
 
 Run (full: every system trains on ~580 queries; budget hours on 2 shared cores, and add
 ``--resume`` to pick up after an interruption)::
@@ -389,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     runs20: dict[str, dict] = {"dense": dense20}
     runs100: dict[str, dict] = {"dense": dense100}
     extra: dict[str, dict[str, Any]] = {"dense": {}}
+    hybrid_tune20: dict[str, dict] = {}  # dense+bm25 of the tuning queries, when bm25 runs
     if "bm25" in systems:
         bm = bm25_run(corpus, queries, dev_qids, 100)
         runs20["bm25"], runs100["bm25"] = bm, bm
@@ -396,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         # The no-training alternative a reranker must beat: BM25 rescoring the dense candidates,
         # fused with the dense score (weight chosen on the tuning queries, like every fusion here).
         lexical = BM25Source(list(corpus.values()), ids=list(corpus))
-        hybrid_w, _ = choose_fusion_weight(lexical.score_run(queries, tune20), tune20, tune_qrels)
+        lexical_tune20 = lexical.score_run(queries, tune20)
+        hybrid_w, _ = choose_fusion_weight(lexical_tune20, tune20, tune_qrels)
+        hybrid_tune20 = fuse_runs(lexical_tune20, tune20, hybrid_w)
         runs20["dense+bm25"] = fuse_runs(lexical.score_run(queries, dense20), dense20, hybrid_w)
         extra["dense+bm25"] = {"w": hybrid_w, "note": "BM25 weight, dense top-20"}
 
@@ -421,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         extra[name] = {**info}
         extra[f"{name}+fusion"] = {**info, "w": weight}
         trained[name] = (model_dir, max_length, weight)
+        if hybrid_tune20:
+            # The reranker on top of the no-training hybrid, as in ``xrerank demo``.
+            hybrid_weight, _ = choose_fusion_weight(tuned, hybrid_tune20, tune_qrels)
+            runs20[f"{name}+hybrid"] = fuse_runs(reranked, runs20["dense+bm25"], hybrid_weight)
+            extra[f"{name}+hybrid"] = {**info, "w": hybrid_weight}
         one = compare({n: runs20[n] for n in ("dense", name, f"{name}+fusion")}, dev_qrels, ["ndcg@10"])
         logger.info(
             "%s: reranked %.4f, fused (w=%.2f) %.4f, dense %.4f, train %.0fs",
@@ -451,6 +460,10 @@ def main(argv: list[str] | None = None) -> int:
             extra[name] = state["info"]
             extra[f"{name}+fusion"] = {**state["info"], "w": state["weight"]}
             trained[name] = (state["model_dir"], state["max_length"], state["weight"])
+            hybrid_weight = state.get("hybrid_weight")
+            if hybrid_tune20 and hybrid_weight is not None:
+                runs20[f"{name}+hybrid"] = fuse_runs(state["run"], runs20["dense+bm25"], hybrid_weight)
+                extra[f"{name}+hybrid"] = {**state["info"], "w": hybrid_weight}
             continue
         trained_file = Path(args.work_dir) / f"{name}.trained.json"
         if args.resume and trained_file.is_file():
@@ -472,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "run": runs20[name],
                     "weight": weight,
+                    "hybrid_weight": extra.get(f"{name}+hybrid", {}).get("w"),
                     "info": extra[name],
                     "model_dir": model_dir,
                     "max_length": max_length,

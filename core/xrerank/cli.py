@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # Order shown in --help.
-COMMANDS = ("demo", "score", "mine", "train", "eval", "compare", "export")
+COMMANDS = ("demo", "score", "mine", "cold-start", "train", "eval", "compare", "export")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="More log output (-vv for debug).")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"xrerank.commands.{name}").add_parser(subparsers)
+        importlib.import_module(f"xrerank.commands.{name.replace('-', '_')}").add_parser(subparsers)
     return parser
 
 

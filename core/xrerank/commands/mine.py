@@ -43,6 +43,16 @@ def _optional_float(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from exc
 
 
+def add_store_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name the user's store; :func:`build_source` reads them."""
+    parser.add_argument("--corpus", required=True, help="JSONL of documents: _id or id, text (+ any fields).")
+    parser.add_argument("--faiss-index", help="FAISS index file whose row i is line i of --corpus.")
+    parser.add_argument("--encoder", required=True, help="SentenceTransformer that embedded the corpus.")
+    parser.add_argument(
+        "--raw-queries", action="store_true", help="Do not L2-normalise query vectors (index not cosine)."
+    )
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "mine",
@@ -55,13 +65,8 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--log", action="append", required=True, help="Retriever log file (repeatable).")
-    parser.add_argument("--corpus", required=True, help="JSONL of documents: _id or id, text (+ any fields).")
-    parser.add_argument("--faiss-index", help="FAISS index file whose row i is line i of --corpus.")
-    parser.add_argument("--encoder", required=True, help="SentenceTransformer that embedded the corpus.")
+    add_store_arguments(parser)
     parser.add_argument("--output", "-o", required=True, help="Where to write the examples (JSONL).")
-    parser.add_argument(
-        "--raw-queries", action="store_true", help="Do not L2-normalise query vectors (index not cosine)."
-    )
     parser.add_argument("--text-template", help="Passage text from a corpus line, e.g. '{title}. {text}'.")
     add_allow_pickle_weights(parser, models="--encoder/--teacher models")
     group = parser.add_argument_group("mining")
@@ -141,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         )
         for path in args.log
     ]
-    source = _build_source(args, option["text_template"])
+    source = build_source(args, *read_corpus(args.corpus, option["text_template"]))
     teacher = _load_teacher(option["teacher"], allow_pickle_weights=args.allow_pickle_weights)
     records = (record for reader in readers for record in reader)
     try:
@@ -212,7 +217,7 @@ def _parse_fields(items: list[str]) -> dict[str, str]:
     return fields
 
 
-def _read_corpus(path: str, template: str) -> tuple[list[str], list[str]]:
+def read_corpus(path: str, template: str) -> tuple[list[str], list[str]]:
     file = Path(path)
     if not file.is_file():
         raise CommandError(f"--corpus {path}: no such file.")
@@ -243,10 +248,10 @@ def _read_corpus(path: str, template: str) -> tuple[list[str], list[str]]:
     return ids, texts
 
 
-def _build_source(args: argparse.Namespace, template: str) -> Any:
+def build_source(args: argparse.Namespace, ids: list[str], texts: list[str]) -> Any:
+    """The user's store over ``--corpus``: their ``--faiss-index``, else an in-memory embedding."""
     from xrerank.sources import EmbeddingSource, FaissSource
 
-    ids, texts = _read_corpus(args.corpus, template)
     encoder = _load_encoder(args.encoder, allow_pickle_weights=args.allow_pickle_weights)
     if args.faiss_index:
         try:
