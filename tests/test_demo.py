@@ -13,7 +13,7 @@ from xrerank.demo import DemoOptions, run_demo
 def test_demo_runs_end_to_end(tmp_path):
     lines: list[str] = []
     result = run_demo(
-        DemoOptions(workdir=tmp_path, max_steps=2, candidates=10, show_progress=False),
+        DemoOptions(workdir=tmp_path, max_steps=2, candidates=10, cold_start=8, show_progress=False),
         say=lines.append,
     )
     output = "\n".join(lines)
@@ -32,3 +32,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert result.langchain_answer and result.langchain_answer != "(no passage)"
     assert result.llamaindex_answer and result.llamaindex_answer != "(no passage)"
     assert 0.0 <= result.fusion_weight <= 1.0
+    # --cold-start: pseudo-queries from 8 sampled passages were trained on first, and the card says so.
+    assert "cold start: 8 pseudo-queries" in output
+    info = json.loads((result.model_path / "xrerank_training.json").read_text())
+    assert info["data"]["cold_start_examples"] == 8 and info["cold_start_stage"]["steps"] >= 1

@@ -48,6 +48,8 @@ class DemoOptions:
         num_negatives: Hard negatives mined per logged query.
         learning_rate: Peak learning rate of the encoder.
         head_learning_rate: Learning rate of the fresh one-logit head.
+        cold_start: Passages turned into pseudo-queries (:mod:`xrerank.cold_start`) and trained on
+            before the log; 0 trains on the log alone.
         candidates: Dense candidates reranked per held-out query.
         validation_share: Share of logged queries held back to choose the fusion weights; they share
             no clicked passage with the training queries (see :func:`xrerank.logs.split_by_positives`).
@@ -63,6 +65,7 @@ class DemoOptions:
     num_negatives: int = 2
     learning_rate: float = 1e-4
     head_learning_rate: float = 2e-3
+    cold_start: int = 0
     candidates: int = 20
     validation_share: float = 0.15
     seed: int = 13
@@ -237,9 +240,15 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         f"[4/6] fine-tuning all-MiniLM-L6-v2 + fresh head on CPU: loss={config.loss}, "
         f"epochs={config.epochs:g}, max_length={config.max_length}, batch={config.batch_size}"
     )
+    cold = clock.time("cold start", lambda: _cold_start_examples(documents, source, options))
+    if cold:
+        say(
+            f"      cold start: {len(cold)} pseudo-queries (a passage's last sentence -> the rest of it), "
+            "trained on first"
+        )
     # No eval_set here: the demo measures before/after itself below (on held-out queries) and
     # adds that table to the model card, instead of scoring the validation slice twice more.
-    model_path = clock.time("train", lambda: finetune(examples, config))
+    model_path = clock.time("train", lambda: finetune(examples, config, cold_start=cold))
     say(f"      saved to {model_path} ({clock.timings['train']:.0f} s, model card in README.md)")
 
     eval_queries = {q["query_id"]: q["query"] for q in held_out}
@@ -315,6 +324,24 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     say("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in clock.timings.items()))
     return DemoResult(
         model_path, comparison.metrics, weight, clock.timings, langchain_answer, llamaindex_answer
+    )
+
+
+def _cold_start_examples(documents: dict[str, str], source: Any, options: DemoOptions) -> list[Any]:
+    if options.cold_start <= 0:
+        return []
+    import random
+
+    from xrerank.cold_start import pseudo_query_examples
+
+    ids = sorted(documents)
+    sample = random.Random(options.seed).sample(ids, min(options.cold_start, len(ids)))
+    return pseudo_query_examples(
+        {doc_id: documents[doc_id] for doc_id in sample},
+        source,
+        num_negatives=options.num_negatives,
+        seed=options.seed,
+        show_progress=options.show_progress,
     )
 
 

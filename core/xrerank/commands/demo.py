@@ -22,6 +22,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--workdir", default="xrerank-demo", help="Where the model and report go.")
     parser.add_argument("--loss", default=None, help="Training loss (bce, infonce, margin_mse, lambda).")
     parser.add_argument("--epochs", type=float, default=None, help="Training epochs.")
+    parser.add_argument(
+        "--cold-start",
+        type=int,
+        default=None,
+        help="Passages turned into pseudo-queries and trained on before the log (0 = off).",
+    )
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     parser.set_defaults(handler=run)
 
@@ -40,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         options = replace(options, loss=args.loss)
     if args.epochs is not None:
         options = replace(options, epochs=args.epochs)
+    if args.cold_start is not None:
+        if args.cold_start < 0:
+            raise CommandError(f"--cold-start {args.cold_start}: expected 0 (off) or a number of passages.")
+        options = replace(options, cold_start=args.cold_start)
     start = time.perf_counter()
     try:
         result = run_demo(options, say=lambda line: print(line, flush=True))
