@@ -240,8 +240,9 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         f"[4/6] fine-tuning all-MiniLM-L6-v2 + fresh head on CPU: loss={config.loss}, "
         f"epochs={config.epochs:g}, max_length={config.max_length}, batch={config.batch_size}"
     )
-    cold = clock.time("cold start", lambda: _cold_start_examples(documents, source, options))
-    if cold:
+    cold: list[Any] = []
+    if options.cold_start > 0:
+        cold = clock.time("cold start", lambda: _cold_start_examples(documents, source, options))
         say(
             f"      cold start: {len(cold)} pseudo-queries (a passage's last sentence -> the rest of it), "
             "trained on first"
@@ -328,8 +329,6 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
 
 
 def _cold_start_examples(documents: dict[str, str], source: Any, options: DemoOptions) -> list[Any]:
-    if options.cold_start <= 0:
-        return []
     import random
 
     from xrerank.cold_start import pseudo_query_examples
