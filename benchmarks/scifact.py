@@ -231,12 +231,10 @@ def mine_examples(ctx: dict[str, Any], qids: list[str], num_negatives: int) -> t
 
 def cold_start_examples(ctx: dict[str, Any], count: int, num_negatives: int, seed: int) -> list[Any]:
     """Corpus-only pairs: an abstract's last sentence is a pseudo-query for the rest of it."""
-    from xrerank.cold_start import pseudo_query_examples
+    from xrerank.cold_start import pseudo_query_examples, sample_documents
 
-    ids = sorted(ctx["corpus"])
-    random.Random(seed).shuffle(ids)
     return pseudo_query_examples(
-        {i: ctx["corpus"][i] for i in ids[:count]},
+        sample_documents(ctx["corpus"], count, seed=seed),
         ctx["source"],
         num_negatives=num_negatives,
         show_progress=False,
@@ -284,6 +282,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=1.0,
         help="Epochs over the pseudo-queries (the first stage of the cold-start system).",
+    )
+    parser.add_argument(
+        "--cold-start-negatives",
+        type=int,
+        default=None,
+        help="Negatives per pseudo-query (default: num_negatives of the log stage). Fewer negatives "
+        "buy more pseudo-queries for the same training time.",
     )
     parser.add_argument(
         "--set",
@@ -566,10 +571,16 @@ def train_xrerank(
         )
     seconds, rows = 0.0, 0
     if name.endswith("-coldstart"):
-        cold = cold_start_examples(ctx, args.cold_start, n, args.seed)
+        cold_negatives = args.cold_start_negatives or n
+        cold = cold_start_examples(ctx, args.cold_start, cold_negatives, args.seed)
         stage1 = train(
             cold,
-            replace(config, epochs=args.cold_start_epochs, output_dir=config.output_dir + "-stage1"),
+            replace(
+                config,
+                epochs=args.cold_start_epochs,
+                num_negatives=cold_negatives,
+                output_dir=config.output_dir + "-stage1",
+            ),
         )
         seconds += stage1.seconds
         rows += stage1.train_rows

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xrerank.cold_start import pseudo_query, pseudo_query_examples, split_sentences
+from xrerank.cold_start import pseudo_query, pseudo_query_examples, sample_documents, split_sentences
 from xrerank.finetune import CARD_FILE, INFO_FILE, finetune
 from xrerank.training import LOSSES, TrainingConfig, build_rows, train
 from xrerank.training_data import TrainingExample
@@ -204,6 +204,21 @@ def test_cold_start_pseudo_queries_leave_the_query_out_of_the_positive():
         assert example.query not in example.positives[0]
         assert example.positive_ids[0] not in example.negative_ids
         assert len(example.negatives) == 2
+
+
+def test_cold_start_sample_is_reproducible_and_grows_by_extension():
+    docs = {f"d{i}": f"text {i}" for i in range(50)}
+    small = sample_documents(docs, 10, seed=3)
+    large = sample_documents(docs, 30, seed=3)
+    # Same pick whatever order the corpus was read in; a larger sample starts with the smaller one.
+    assert small == sample_documents(dict(reversed(list(docs.items()))), 10, seed=3)
+    assert list(large)[:10] == list(small)
+    assert all(docs[doc_id] == text for doc_id, text in large.items())
+    assert sample_documents(docs, 10, seed=4) != small
+    assert sorted(sample_documents(docs, 0)) == sorted(docs)
+    assert len(sample_documents(docs, 500)) == 50
+    with pytest.raises(ValueError, match="count=-1"):
+        sample_documents(docs, -1)
 
 
 def test_cli_lists_train_and_eval():

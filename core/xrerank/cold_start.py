@@ -7,7 +7,8 @@ the model cannot win by spotting the copied sentence; hard negatives are the
 store's nearest other documents to the pseudo-query.
 
 Example:
-    >>> examples = pseudo_query_examples(passages, source, num_negatives=4)  # doctest: +SKIP
+    >>> sample = sample_documents(passages, 1000, seed=0)  # doctest: +SKIP
+    >>> examples = pseudo_query_examples(sample, source, num_negatives=4)  # doctest: +SKIP
     >>> finetune(logs_examples, config, cold_start=examples)  # doctest: +SKIP
 """
 
@@ -67,6 +68,24 @@ def pseudo_query(
         )
     rest = " ".join(s for i, s in enumerate(sentences) if i != pick)
     return sentences[pick], rest
+
+
+def sample_documents(documents: Mapping[str, str], count: int, *, seed: int = 0) -> dict[str, str]:
+    """``count`` documents of ``documents`` picked at random; all of them when ``count`` is 0.
+
+    The pick depends only on the ids and the seed (not on the input order), and a
+    larger ``count`` keeps the smaller pick as its first part, so a cold start
+    grown from 200 to 1,500 passages trains on the same 200 first.
+
+    Example:
+        >>> sample_documents({"a": "x", "b": "y", "c": "z"}, 2, seed=1)
+        {'b': 'y', 'c': 'z'}
+    """
+    if count < 0:
+        raise ValueError(f"sample_documents got count={count!r}; expected 0 (all documents) or more.")
+    ids = sorted(documents)
+    random.Random(seed).shuffle(ids)
+    return {doc_id: documents[doc_id] for doc_id in (ids[:count] if count else ids)}
 
 
 def pseudo_query_examples(

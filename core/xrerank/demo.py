@@ -329,14 +329,10 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
 
 
 def _cold_start_examples(documents: dict[str, str], source: Any, options: DemoOptions) -> list[Any]:
-    import random
+    from xrerank.cold_start import pseudo_query_examples, sample_documents
 
-    from xrerank.cold_start import pseudo_query_examples
-
-    ids = sorted(documents)
-    sample = random.Random(options.seed).sample(ids, min(options.cold_start, len(ids)))
     return pseudo_query_examples(
-        {doc_id: documents[doc_id] for doc_id in sample},
+        sample_documents(documents, options.cold_start, seed=options.seed),
         source,
         num_negatives=options.num_negatives,
         seed=options.seed,

@@ -8,7 +8,6 @@ the rest of the passage its positive, the store's nearest other passages its neg
 from __future__ import annotations
 
 import argparse
-import random
 from typing import Any
 
 from xrerank.cli import CommandError, add_allow_pickle_weights
@@ -45,7 +44,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xrerank.cold_start import pseudo_query_examples
+    from xrerank.cold_start import pseudo_query_examples, sample_documents
     from xrerank.training_data import save_examples
 
     if args.count < 0:
@@ -54,12 +53,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--num-negatives {args.num_negatives}: expected at least 1.")
     ids, texts = read_corpus(args.corpus, args.text_template)
     source = build_source(args, ids, texts)
-    documents = dict(zip(ids, texts, strict=True))
-    sample = list(documents)
-    if args.count and args.count < len(sample):
-        sample = random.Random(args.seed).sample(sample, args.count)
+    sample = sample_documents(dict(zip(ids, texts, strict=True)), args.count, seed=args.seed)
     examples = pseudo_query_examples(
-        {doc_id: documents[doc_id] for doc_id in sample},
+        sample,
         source,
         num_negatives=args.num_negatives,
         strategy=args.strategy,
