@@ -64,6 +64,18 @@ ALL_SYSTEMS = (
 # --------------------------------------------------------------------------- data
 
 
+def load_titles(data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """``({doc_id: title}, {doc_id: abstract without its title})`` for title pseudo-queries."""
+    titles: dict[str, str] = {}
+    bodies: dict[str, str] = {}
+    with open(data_dir / "corpus.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            titles[str(row["_id"])] = row.get("title") or ""
+            bodies[str(row["_id"])] = row["text"]
+    return titles, bodies
+
+
 def load_scifact(data_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, float]]]:
     corpus: dict[str, str] = {}
     with open(data_dir / "corpus.jsonl", encoding="utf-8") as handle:
@@ -229,16 +241,42 @@ def mine_examples(ctx: dict[str, Any], qids: list[str], num_negatives: int) -> t
     return list(examples), time.perf_counter() - start
 
 
-def cold_start_examples(ctx: dict[str, Any], count: int, num_negatives: int, seed: int) -> list[Any]:
-    """Corpus-only pairs: an abstract's last sentence is a pseudo-query for the rest of it."""
+def cold_start_examples(
+    ctx: dict[str, Any], count: int, num_negatives: int, seed: int, kind: str
+) -> list[Any]:
+    """Corpus-only pairs from ``count`` sampled abstracts.
+
+    ``kind``: ``last_sentence`` (an abstract's last sentence is a pseudo-query for the rest
+    of it), ``title`` (its title is a pseudo-query for the abstract; positives and negatives
+    are all shown without titles) or ``mixed`` (half of the sample each way).
+    """
     from xrerank.cold_start import pseudo_query_examples, sample_documents
 
-    return pseudo_query_examples(
-        sample_documents(ctx["corpus"], count, seed=seed),
-        ctx["source"],
-        num_negatives=num_negatives,
-        show_progress=False,
-    )
+    sample = sample_documents(ctx["corpus"], count, seed=seed)
+    by_title: dict[str, str] = {}
+    if kind == "title":
+        by_title = sample
+    elif kind == "mixed":
+        by_title = dict(list(sample.items())[::2])
+    by_sentence = {i: t for i, t in sample.items() if i not in by_title}
+    examples = []
+    if by_sentence:
+        examples += pseudo_query_examples(
+            by_sentence, ctx["source"], num_negatives=num_negatives, show_progress=False
+        )
+    if by_title:
+        titles, bodies = load_titles(ctx["data_dir"])
+        examples += pseudo_query_examples(
+            by_title,
+            ctx["source"],
+            num_negatives=num_negatives,
+            queries=titles,
+            texts=bodies,
+            show_progress=False,
+        )
+    # Back in sample order, so a one-epoch stage does not see all title pairs last.
+    position = {doc_id: i for i, doc_id in enumerate(sample)}
+    return sorted(examples, key=lambda example: position[example.positive_ids[0]])
 
 
 # --------------------------------------------------------------------------- main
@@ -282,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=1.0,
         help="Epochs over the pseudo-queries (the first stage of the cold-start system).",
+    )
+    parser.add_argument(
+        "--cold-start-queries",
+        choices=("last_sentence", "title", "mixed"),
+        default="last_sentence",
+        help="Pseudo-queries of the cold start: an abstract's last sentence, its title, or half each.",
     )
     parser.add_argument(
         "--cold-start-negatives",
@@ -374,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     source = FaissSource(index, texts=[corpus[i] for i in ids], ids=ids, query_encoder=encoder)
     ctx = {
         "corpus": corpus,
+        "data_dir": args.data,
         "queries": queries,
         "qrels": qrels,
         "log_qids": log_qids,
@@ -572,7 +617,7 @@ def train_xrerank(
     seconds, rows = 0.0, 0
     if name.endswith("-coldstart"):
         cold_negatives = args.cold_start_negatives or n
-        cold = cold_start_examples(ctx, args.cold_start, cold_negatives, args.seed)
+        cold = cold_start_examples(ctx, args.cold_start, cold_negatives, args.seed, args.cold_start_queries)
         stage1 = train(
             cold,
             replace(

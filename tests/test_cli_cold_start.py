@@ -90,6 +90,37 @@ def test_bad_options_are_explained(corpus, tmp_path, capsys):
     assert "fewer --num-negatives" in capsys.readouterr().err
 
 
+def test_titles_become_queries_for_untitled_passages(tmp_path, minilm_encoder, capsys):
+    titles = {doc_id: text.split(".")[1].strip() for doc_id, text in ABSTRACTS.items() if doc_id != "a6"}
+    path = tmp_path / "titled.jsonl"
+    path.write_text(
+        "".join(json.dumps({"_id": i, "title": titles[i], "text": ABSTRACTS[i]}) + "\n" for i in titles)
+    )
+    vectors = minilm_encoder.encode(
+        [f"{titles[i]}. {ABSTRACTS[i]}" for i in titles], normalize_embeddings=True
+    )
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    faiss.write_index(index, str(tmp_path / "titled.faiss"))
+    output = tmp_path / "cold.jsonl"
+    args = ("--strategy", "title", "--count", "0", "--num-negatives", "2")
+    indexed_as = ("--text-template", "{title}. {text}")
+    assert cold_start((path, tmp_path / "titled.faiss"), output, *args, *indexed_as) == 0
+    examples = load_examples(output)
+    assert len(examples) == len(titles)
+    for example in examples:
+        assert example.query == titles[example.positive_ids[0]]
+        # Every passage is shown as its text field alone, the positive and the negatives.
+        assert example.positives == [ABSTRACTS[example.positive_ids[0]]]
+        assert example.negatives == [ABSTRACTS[doc_id] for doc_id in example.negative_ids]
+    capsys.readouterr()
+
+
+def test_title_strategy_names_the_missing_field(corpus, tmp_path, capsys):
+    assert cold_start(corpus, tmp_path / "x.jsonl", "--strategy", "title") == 1
+    assert "--strategy title needs 'title' on every --corpus line" in capsys.readouterr().err
+
+
 def test_train_uses_the_cold_start_file_first(corpus, tmp_path, tiny_model_dir, capsys):
     cold = tmp_path / "cold.jsonl"
     assert cold_start(corpus, cold, "--num-negatives", "2", "--count", "0") == 0

@@ -206,6 +206,33 @@ def test_cold_start_pseudo_queries_leave_the_query_out_of_the_positive():
         assert len(example.negatives) == 2
 
 
+def test_title_pseudo_queries_show_every_passage_without_its_title():
+    titles = {f"d{i}": f"Diet {i} and insulin in mice" for i in range(5)}
+    bodies = {f"d{i}": f"Mice fed diet {i} had higher insulin after ten weeks." for i in range(5)}
+    indexed = {doc_id: f"{titles[doc_id]}. {bodies[doc_id]}" for doc_id in titles}
+    examples = pseudo_query_examples(
+        indexed,
+        ListSource(indexed),
+        num_negatives=2,
+        queries=titles,
+        texts=bodies,
+        show_progress=False,
+    )
+    assert len(examples) == 5
+    for example in examples:
+        assert example.query == titles[example.positive_ids[0]]
+        # Positive and negatives alike come from ``texts``: no title gives the positive away.
+        assert example.positives == [bodies[example.positive_ids[0]]]
+        assert example.negatives == [bodies[doc_id] for doc_id in example.negative_ids]
+    # A negative the store returns but ``texts`` lacks is skipped, not shown with its title.
+    partial = {doc_id: bodies[doc_id] for doc_id in ("d0", "d1", "d2")}
+    examples = pseudo_query_examples(
+        indexed, ListSource(indexed), num_negatives=2, queries=titles, texts=partial, show_progress=False
+    )
+    assert {e.positive_ids[0] for e in examples} == {"d0", "d1", "d2"}
+    assert all(set(e.negative_ids) <= set(partial) for e in examples)
+
+
 def test_cold_start_sample_is_reproducible_and_grows_by_extension():
     docs = {f"d{i}": f"text {i}" for i in range(50)}
     small = sample_documents(docs, 10, seed=3)

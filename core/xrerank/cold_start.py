@@ -95,6 +95,7 @@ def pseudo_query_examples(
     num_negatives: int = 4,
     strategy: Literal["last_sentence", "random_sentence"] = "last_sentence",
     queries: Mapping[str, str] | None = None,
+    texts: Mapping[str, str] | None = None,
     candidates: int = 30,
     seed: int = 0,
     show_progress: bool = True,
@@ -111,6 +112,11 @@ def pseudo_query_examples(
         strategy: Which sentence becomes the query (see :func:`pseudo_query`).
         queries: Explicit pseudo-queries by doc id (e.g. titles); the positive is then the
             document text as given (pass it without the title).
+        texts: The training text of every document by id, used in place of ``documents``
+            and of the store's text, so positives and negatives look alike. Pass the
+            passages without their titles when the titles are the queries: otherwise the
+            positive is the one text without a title, a give-away the model learns instead
+            of relevance. Documents and negatives missing from ``texts`` are skipped.
         candidates: How many documents to ask the store for per pseudo-query.
         seed: Seed for ``random_sentence``.
         show_progress: Show a tqdm bar.
@@ -132,6 +138,8 @@ def pseudo_query_examples(
             raise TypeError(
                 f"pseudo_query_examples got {type(text).__name__} for document {doc_id!r}; expected str."
             )
+        if texts is not None:
+            text = texts.get(doc_id, "")
         if queries is not None:
             query = queries.get(doc_id)
             if query and query.strip() and text.strip():
@@ -153,7 +161,12 @@ def pseudo_query_examples(
         chunk = pairs[start : start + batch]
         hits = source.search_batch([query for _, query, _ in chunk], candidates)
         for (doc_id, query, positive), row in zip(chunk, hits, strict=True):
-            negatives = [(c.id, c.text) for c in row if c.id != doc_id and c.text.strip() != positive.strip()]
+            negatives = [
+                (c.id, c.text if texts is None else texts[c.id])
+                for c in row
+                if c.id != doc_id and (texts is None or c.id in texts)
+            ]
+            negatives = [(i, t) for i, t in negatives if t.strip() and t.strip() != positive.strip()]
             negatives = negatives[:num_negatives]
             if len(negatives) < num_negatives:
                 continue

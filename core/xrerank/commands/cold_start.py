@@ -32,9 +32,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--num-negatives", type=int, default=4, help="Negatives per example (default 4).")
     parser.add_argument(
         "--strategy",
-        choices=("last_sentence", "random_sentence"),
+        choices=("last_sentence", "random_sentence", "title"),
         default="last_sentence",
-        help="Which sentence becomes the query (default: the last, which tends to state the finding).",
+        help="What becomes the query: a sentence of the passage (default: the last, which tends to "
+        "state the finding), or its 'title' field; with title, every passage is trained on as its "
+        "'text' field alone, so a missing title does not give the positive away.",
     )
     parser.add_argument("--seed", type=int, default=0, help="Seed of the sample and of random_sentence.")
     parser.add_argument("--text-template", default="{text}", help="Passage text, e.g. '{title}. {text}'.")
@@ -54,13 +56,17 @@ def run(args: argparse.Namespace) -> int:
     ids, texts = read_corpus(args.corpus, args.text_template)
     source = build_source(args, ids, texts)
     sample = sample_documents(dict(zip(ids, texts, strict=True)), args.count, seed=args.seed)
+    by_title: dict[str, Any] = {}
+    if args.strategy == "title":
+        by_title = {"queries": _field(args.corpus, "title"), "texts": _field(args.corpus, "text")}
     examples = pseudo_query_examples(
         sample,
         source,
         num_negatives=args.num_negatives,
-        strategy=args.strategy,
+        strategy="last_sentence" if args.strategy == "title" else args.strategy,
         seed=args.seed,
         show_progress=not args.no_progress,
+        **by_title,
     )
     try:
         count = save_examples(examples, args.output)
@@ -68,12 +74,27 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--output {args.output}: {exc.strerror or exc}.") from exc
     print(
         f"wrote {count:,} examples to {args.output} from {len(sample):,} sampled passages "
-        f"({len(sample) - count:,} skipped: fewer than two sentences, or fewer than "
+        f"({len(sample) - count:,} skipped: {_unusable(args.strategy)}, or fewer than "
         f"{args.num_negatives} negatives in the store)"
     )
     if count == 0:
         raise CommandError(
-            "no examples: the sampled passages have fewer than two sentences of 5+ words each, "
+            f"no examples: the sampled passages have {_unusable(args.strategy)}, "
             "or the store returned too few other passages; try a larger --count or fewer --num-negatives."
         )
     return 0
+
+
+def _unusable(strategy: str) -> str:
+    if strategy == "title":
+        return "an empty title or text"
+    return "fewer than two sentences of 5+ words each"
+
+
+def _field(corpus: str, name: str) -> dict[str, str]:
+    """``{doc_id: the line's <name> field}`` of every --corpus line."""
+    try:
+        ids, values = read_corpus(corpus, "{" + name + "}")
+    except CommandError as exc:
+        raise CommandError(f"--strategy title needs '{name}' on every --corpus line: {exc}") from None
+    return dict(zip(ids, values, strict=True))
