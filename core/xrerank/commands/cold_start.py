@@ -1,8 +1,9 @@
 """``xrerank cold-start``: self-supervised training examples from the corpus, for when logs are few.
 
 Writes the JSONL that ``xrerank train --cold-start`` trains on first (see
-:mod:`xrerank.cold_start`): a sentence of each sampled passage is its pseudo-query,
-the rest of the passage its positive, the store's nearest other passages its negatives.
+:mod:`xrerank.cold_start`): a sentence of each sampled passage (or its title) is its
+pseudo-query, the rest of the passage its positive, the store's nearest other passages
+its negatives.
 """
 
 from __future__ import annotations
@@ -56,17 +57,16 @@ def run(args: argparse.Namespace) -> int:
     ids, texts = read_corpus(args.corpus, args.text_template)
     source = build_source(args, ids, texts)
     sample = sample_documents(dict(zip(ids, texts, strict=True)), args.count, seed=args.seed)
-    by_title: dict[str, Any] = {}
-    if args.strategy == "title":
-        by_title = {"queries": _field(args.corpus, "title"), "texts": _field(args.corpus, "text")}
+    titled = args.strategy == "title"
     examples = pseudo_query_examples(
         sample,
         source,
         num_negatives=args.num_negatives,
-        strategy="last_sentence" if args.strategy == "title" else args.strategy,
+        strategy="last_sentence" if titled else args.strategy,
+        queries=_field(args.corpus, "title") if titled else None,
+        texts=_field(args.corpus, "text") if titled else None,
         seed=args.seed,
         show_progress=not args.no_progress,
-        **by_title,
     )
     try:
         count = save_examples(examples, args.output)
