@@ -120,7 +120,9 @@ class ExportedCrossEncoder:
             unless ``options["ov_device"]`` names another OpenVINO device (e.g. ``"GPU"``, Intel).
         max_length: Token limit per pair; None uses the export's (or the tokenizer's) limit.
         options: Backend options: ``provider`` / ``session_options`` (onnx),
-            ``ov_config`` (openvino).
+            ``ov_config`` (openvino; activations stay f32 on every CPU unless ``ov_config``
+            sets ``INFERENCE_PRECISION_HINT`` (e.g. ``"bf16"``) or
+            ``DYNAMIC_QUANTIZATION_GROUP_SIZE`` (e.g. ``"32"``), faster on CPUs with AMX or VNNI).
 
     Example:
         >>> model = ExportedCrossEncoder("./reranker-onnx", backend="onnx",
@@ -196,7 +198,15 @@ class ExportedCrossEncoder:
         model = core.read_model(self.model_file)
         self._inputs = [port.get_any_name() for port in model.inputs]
         device = options.pop("ov_device", "CPU")
-        compiled = core.compile_model(model, device, options.pop("ov_config", None) or {})
+        # On CPUs with bf16 or VNNI support OpenVINO by default computes in bf16 and quantizes
+        # activations of int8-weight models on the fly; scores then move by ~1e-2 and differ from
+        # machine to machine. Keep the exported precision unless the caller's ov_config says otherwise.
+        config = {
+            "INFERENCE_PRECISION_HINT": "f32",
+            "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0",
+            **(options.pop("ov_config", None) or {}),
+        }
+        compiled = core.compile_model(model, device, config)
         request = compiled.create_infer_request()
         return lambda feeds: request.infer(feeds)[compiled.outputs[0]]
 
