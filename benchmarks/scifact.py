@@ -248,17 +248,18 @@ def cold_start_examples(
 
     ``kind``: ``last_sentence`` (an abstract's last sentence is a pseudo-query for the rest
     of it), ``title`` (its title is a pseudo-query for the abstract; positives and negatives
-    are all shown without titles) or ``mixed`` (half of the sample each way).
+    are all shown without titles), ``mixed`` (half of the sample each way) or ``both`` (each
+    abstract both ways: two pseudo-queries per abstract).
     """
     from xrerank.cold_start import pseudo_query_examples, sample_documents
 
     sample = sample_documents(ctx["corpus"], count, seed=seed)
     by_title: dict[str, str] = {}
-    if kind == "title":
+    if kind in ("title", "both"):
         by_title = sample
     elif kind == "mixed":
         by_title = dict(list(sample.items())[::2])
-    by_sentence = {i: t for i, t in sample.items() if i not in by_title}
+    by_sentence = sample if kind == "both" else {i: t for i, t in sample.items() if i not in by_title}
     examples = []
     if by_sentence:
         examples += pseudo_query_examples(
@@ -323,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--cold-start-queries",
-        choices=("last_sentence", "title", "mixed"),
+        choices=("last_sentence", "title", "mixed", "both"),
         default="last_sentence",
-        help="Pseudo-queries of the cold start: an abstract's last sentence, its title, or half each.",
+        help="Pseudo-queries of the cold start: an abstract's last sentence, its title, half of the "
+        "sample each way (mixed), or both for every abstract.",
     )
     parser.add_argument(
         "--cold-start-negatives",
