@@ -111,7 +111,7 @@ def pseudo_query_examples(
         num_negatives: Negatives per example.
         strategy: Which sentence becomes the query (see :func:`pseudo_query`).
         queries: Explicit pseudo-queries by doc id (e.g. titles); the positive is then the
-            document text as given (pass it without the title).
+            document's whole text (for titles, pass ``texts`` without them).
         texts: The training text of every document by id, used in place of ``documents``
             and of the store's text, so positives and negatives look alike. Pass the
             passages without their titles when the titles are the queries: otherwise the
