@@ -31,6 +31,7 @@ Smoke test: ``--max-log-queries 60 --max-dev-queries 30 --systems dense,bm25,xre
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import logging
@@ -64,8 +65,9 @@ ALL_SYSTEMS = (
 # --------------------------------------------------------------------------- data
 
 
+@functools.cache
 def load_titles(data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """``({doc_id: title}, {doc_id: abstract without its title})`` for title pseudo-queries."""
+    """``({doc_id: title}, {doc_id: abstract without its title})``; read once per folder."""
     titles: dict[str, str] = {}
     bodies: dict[str, str] = {}
     with open(data_dir / "corpus.jsonl", encoding="utf-8") as handle:
@@ -77,11 +79,8 @@ def load_titles(data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def load_scifact(data_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, float]]]:
-    corpus: dict[str, str] = {}
-    with open(data_dir / "corpus.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            corpus[str(row["_id"])] = f"{row.get('title', '')} {row['text']}".strip()
+    titles, bodies = load_titles(data_dir)
+    corpus = {doc_id: f"{titles[doc_id]} {bodies[doc_id]}".strip() for doc_id in titles}
     queries: dict[str, str] = {}
     with open(data_dir / "queries-train.jsonl", encoding="utf-8") as handle:
         for line in handle:
