@@ -19,6 +19,10 @@ Systems, in one run:
   reranker's and the retriever's scores with a weight chosen on *log* queries held out
   from training (never on dev); with ``bm25`` in the run, ``+hybrid`` rows fuse the
   reranker with ``dense+bm25`` the same way (what ``xrerank demo`` reports).
+* with ``--windows``, every trained reranker again as ``<name>@windows``: scored with
+  ``Reranker(long_passages="max_window")``, i.e. each abstract cut into sentence windows
+  that fit ``max_length`` and scored by its best window, instead of its first
+  ``max_length`` tokens. Same model, same training time; scoring costs a forward pass per window.
 
 Run (full: every system trains on ~580 queries; budget hours on 2 shared cores, and add
 ``--resume`` to pick up after an interruption)::
@@ -51,6 +55,7 @@ logger = logging.getLogger("scifact")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 CACHE = Path(os.environ.get("XRERANK_CACHE", "~/.cache/xrerank")).expanduser()
 LOSS_SYSTEMS = ("xrerank-infonce", "xrerank-bce", "xrerank-margin_mse", "xrerank-lambda", "xrerank-mse")
+WINDOWED = "@windows"  # suffix of the rows scored with Reranker(long_passages="max_window")
 # Run order: the default setting and the reference first, so that a cut-short run still compares them.
 ALL_SYSTEMS = (
     "dense",
@@ -336,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
         "buy more pseudo-queries for the same training time.",
     )
     parser.add_argument(
+        "--windows",
+        action="store_true",
+        help=f"Also score every trained reranker with long_passages='max_window' (rows suffixed "
+        f"{WINDOWED}): each abstract in windows that fit max_length, scored by its best window.",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -459,28 +470,47 @@ def main(argv: list[str] | None = None) -> int:
     results_file = Path(args.out)
     results_file.parent.mkdir(parents=True, exist_ok=True)
     saved: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "systems": {}}
-    trained: dict[str, tuple[str, int, float]] = {}  # name -> (model path, max_length, fusion weight)
 
-    def score(model_dir: str, max_length: int, run: dict, q_ids: list[str]) -> dict:
+    # Each trained reranker is scored as trained (``long_passages="truncate"``) and, with
+    # --windows, also by its best window (rows suffixed WINDOWED); the variant's display name
+    # maps to (model dir, max_length, fusion weight, long_passages).
+    modes = ["truncate", "max_window"] if args.windows else ["truncate"]
+    trained: dict[str, tuple[str, int, float, str]] = {}
+
+    def score(model_dir: str, max_length: int, run: dict, q_ids: list[str], long_passages: str) -> dict:
         reranker = Reranker(
-            model_dir, device="cpu", max_length=max_length, batch_size=32, cache_size=0, activation=None
+            model_dir,
+            device="cpu",
+            max_length=max_length,
+            batch_size=32,
+            cache_size=0,
+            activation=None,
+            long_passages=long_passages,  # type: ignore[arg-type]
         )
         return rerank_run(reranker, queries, {q: run[q] for q in q_ids}, corpus, show_progress=args.progress)
 
-    def record(name: str, model_dir: str, max_length: int, info: dict[str, Any]) -> None:
-        tuned = score(model_dir, max_length, tune20, tune_qids)
-        weight, table = choose_fusion_weight(tuned, tune20, tune_qrels)
-        reranked = score(model_dir, max_length, dense20, dev_qids)
-        runs20[name] = reranked
-        runs20[f"{name}+fusion"] = fuse_runs(reranked, dense20, weight)
+    def add_rows(name: str, state: dict[str, Any], info: dict[str, Any]) -> None:
+        runs20[name] = state["run"]
+        runs20[f"{name}+fusion"] = fuse_runs(state["run"], dense20, state["weight"])
         extra[name] = {**info}
-        extra[f"{name}+fusion"] = {**info, "w": weight}
-        trained[name] = (model_dir, max_length, weight)
-        if hybrid_tune20:
+        extra[f"{name}+fusion"] = {**info, "w": state["weight"]}
+        if hybrid_tune20 and state.get("hybrid_weight") is not None:
+            runs20[f"{name}+hybrid"] = fuse_runs(state["run"], runs20["dense+bm25"], state["hybrid_weight"])
+            extra[f"{name}+hybrid"] = {**info, "w": state["hybrid_weight"]}
+
+    def record(name: str, model_dir: str, max_length: int, info: dict[str, Any], mode: str) -> dict:
+        tuned = score(model_dir, max_length, tune20, tune_qids, mode)
+        weight, table = choose_fusion_weight(tuned, tune20, tune_qrels)
+        state: dict[str, Any] = {
+            "run": score(model_dir, max_length, dense20, dev_qids, mode),
+            "weight": weight,
+            "long_passages": mode,
             # The reranker on top of the no-training hybrid, as in ``xrerank demo``.
-            hybrid_weight, _ = choose_fusion_weight(tuned, hybrid_tune20, tune_qrels)
-            runs20[f"{name}+hybrid"] = fuse_runs(reranked, runs20["dense+bm25"], hybrid_weight)
-            extra[f"{name}+hybrid"] = {**info, "w": hybrid_weight}
+            "hybrid_weight": choose_fusion_weight(tuned, hybrid_tune20, tune_qrels)[0]
+            if hybrid_tune20
+            else None,
+        }
+        add_rows(name, state, info)
         one = compare({n: runs20[n] for n in ("dense", name, f"{name}+fusion")}, dev_qrels, ["ndcg@10"])
         logger.info(
             "%s: reranked %.4f, fused (w=%.2f) %.4f, dense %.4f, train %.0fs",
@@ -499,49 +529,41 @@ def main(argv: list[str] | None = None) -> int:
             "dev_ndcg10_fused": one.metrics[f"{name}+fusion"]["ndcg@10"],
         }
         results_file.write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        return state
 
     mined_cache: dict[int, tuple[list[Any], float]] = {}
     for name in [s for s in systems if s not in ("dense", "bm25")]:
         done = Path(args.work_dir) / f"{name}.done.json"
+        trained_file = Path(args.work_dir) / f"{name}.trained.json"
+        variants: dict[str, Any] = {}
         if args.resume and done.is_file():
             state = json.loads(done.read_text(encoding="utf-8"))
             logger.info("%s: reusing the finished run in %s", name, done)
-            runs20[name] = state["run"]
-            runs20[f"{name}+fusion"] = fuse_runs(state["run"], dense20, state["weight"])
-            extra[name] = state["info"]
-            extra[f"{name}+fusion"] = {**state["info"], "w": state["weight"]}
-            trained[name] = (state["model_dir"], state["max_length"], state["weight"])
-            hybrid_weight = state.get("hybrid_weight")
-            if hybrid_tune20 and hybrid_weight is not None:
-                runs20[f"{name}+hybrid"] = fuse_runs(state["run"], runs20["dense+bm25"], hybrid_weight)
-                extra[f"{name}+hybrid"] = {**state["info"], "w": hybrid_weight}
-            continue
-        trained_file = Path(args.work_dir) / f"{name}.trained.json"
-        if args.resume and trained_file.is_file():
+            path, max_length, info = state["model_dir"], state["max_length"], state["info"]
+            # Files written before --windows existed hold the truncated run only.
+            variants = state.get("variants") or {name: {**state, "long_passages": "truncate"}}
+            for variant, kept in variants.items():
+                add_rows(variant, kept, info)
+        elif args.resume and trained_file.is_file():
             path, max_length, info = json.loads(trained_file.read_text(encoding="utf-8"))
             logger.info("%s: reusing the trained model %s", name, path)
-        elif name == "st-reference":
-            path, info = st_reference(args, ctx, args.epochs)
-            max_length = info["max_length"]
-            logger.info("st-reference trained in %.0fs on %d rows", info["train_s"], info["rows"])
         else:
-            path, max_length, info = train_xrerank(
-                name, args, ctx, overrides, train_qids, mined_cache, vectors, ids
-            )
-        trained_file.write_text(json.dumps([path, max_length, info]), encoding="utf-8")
-        record(name, path, max_length, info)
-        model_dir, max_length, weight = trained[name]
+            if name == "st-reference":
+                path, info = st_reference(args, ctx, args.epochs)
+                max_length = info["max_length"]
+                logger.info("st-reference trained in %.0fs on %d rows", info["train_s"], info["rows"])
+            else:
+                path, max_length, info = train_xrerank(
+                    name, args, ctx, overrides, train_qids, mined_cache, vectors, ids
+                )
+            trained_file.write_text(json.dumps([path, max_length, info]), encoding="utf-8")
+        for mode in modes:
+            variant = name if mode == "truncate" else name + WINDOWED
+            if variant not in variants:
+                variants[variant] = record(variant, path, max_length, info, mode)
+            trained[variant] = (path, max_length, variants[variant]["weight"], mode)
         done.write_text(
-            json.dumps(
-                {
-                    "run": runs20[name],
-                    "weight": weight,
-                    "hybrid_weight": extra.get(f"{name}+hybrid", {}).get("w"),
-                    "info": extra[name],
-                    "model_dir": model_dir,
-                    "max_length": max_length,
-                }
-            ),
+            json.dumps({"variants": variants, "info": info, "model_dir": path, "max_length": max_length}),
             encoding="utf-8",
         )
 
@@ -564,8 +586,8 @@ def main(argv: list[str] | None = None) -> int:
             else [max(fused, key=lambda n: comparison20.metrics[f"{n}+fusion"]["ndcg@10"])]
         )
         for name in chosen:
-            model_dir, max_length, weight = trained[name]
-            reranked = score(model_dir, max_length, dense100, dev_qids)
+            model_dir, max_length, weight, mode = trained[name]
+            reranked = score(model_dir, max_length, dense100, dev_qids, mode)
             runs100[name] = reranked
             runs100[f"{name}+fusion"] = fuse_runs(reranked, dense100, weight)
         comparison100 = compare(runs100, dev_qrels)

@@ -24,7 +24,9 @@ from xrerank.training_data import TrainingExample
 
 logger = logging.getLogger(__name__)
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+# A sentence ends at . ! or ? followed by space and a capital, digit or bracket (also used by
+# xrerank.windows, which needs the break positions to cut passages in place).
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -34,7 +36,7 @@ def split_sentences(text: str) -> list[str]:
         >>> split_sentences("Cells grow. We found X. It works!")
         ['Cells grow.', 'We found X.', 'It works!']
     """
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    return [s.strip() for s in SENTENCE_BREAK.split(text.strip()) if s.strip()]
 
 
 def pseudo_query(

@@ -28,6 +28,7 @@ from xrerank.ranking import (  # noqa: F401 (RankedItem, select_ranked re-export
     select_ranked,
 )
 from xrerank.score_cache import ScoreCache, pair_key
+from xrerank.windows import WindowPlan, plan_windows
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Activation = Literal["sigmoid"] | None
+LongPassages = Literal["truncate", "max_window"]
 # Tokenizers report "no limit" as a huge number; rerankers are BERT-sized.
 _FALLBACK_MAX_LENGTH = 512
 
@@ -64,6 +66,7 @@ class RerankerStats:
         cache_misses: Distinct pairs looked up and not found in the cache.
         duplicate_pairs: Repeats of a pair within one call, scored once.
         truncated_pairs: Scored pairs longer than ``max_length`` tokens, cut to fit.
+        split_passages: Passages cut into several windows (``long_passages="max_window"``).
         batches: Forward passes run.
     """
 
@@ -73,6 +76,7 @@ class RerankerStats:
     cache_misses: int = 0
     duplicate_pairs: int = 0
     truncated_pairs: int = 0
+    split_passages: int = 0
     batches: int = 0
 
 
@@ -91,7 +95,11 @@ class Reranker(SharedModelHandle, RankingMethods):
         device: ``"auto"`` picks cuda, then mps, then cpu. Ignored for a loaded model.
         batch_size: Pairs per forward pass.
         max_length: Token limit per pair; longer pairs are truncated and counted
-            in :attr:`stats`. None uses the model's own limit.
+            in :attr:`stats` (see ``long_passages``). None uses the model's own limit.
+        long_passages: ``"truncate"`` scores the first ``max_length`` tokens of a pair.
+            ``"max_window"`` cuts a passage that does not fit into windows of whole
+            sentences, scores each and keeps the best (:mod:`xrerank.windows`): the
+            whole passage counts, at one forward pass per window.
         activation: ``"sigmoid"`` maps scores into [0, 1]; None returns raw logits.
         cache_size: Entries in the score cache; 0 disables it.
         trust_remote_code: Allow custom modelling code from the hub. Off by default.
@@ -136,6 +144,7 @@ class Reranker(SharedModelHandle, RankingMethods):
         model_kwargs: dict[str, Any] | None = None,
         dtype: str = "auto",
         allow_pickle_weights: bool = False,
+        long_passages: LongPassages = "truncate",
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
@@ -147,6 +156,11 @@ class Reranker(SharedModelHandle, RankingMethods):
             raise ValueError(
                 f"Reranker got activation={activation!r}; expected 'sigmoid' (scores in [0, 1]) "
                 "or None (raw logits)."
+            )
+        if long_passages not in ("truncate", "max_window"):
+            raise ValueError(
+                f"Reranker got long_passages={long_passages!r}; expected 'truncate' (score the first "
+                "max_length tokens) or 'max_window' (score every window of a long passage, keep the best)."
             )
         check_backend(backend, caller="Reranker")
         resolve_dtype(dtype, device="cpu")  # validates the value only
@@ -176,6 +190,7 @@ class Reranker(SharedModelHandle, RankingMethods):
         self.backend = backend
         self.model_kwargs = dict(model_kwargs or {})
         self.dtype = dtype
+        self.long_passages: LongPassages = long_passages
         self._requested_max_length = max_length
         self._cache_size = cache_size
         self._init_runtime()
@@ -223,12 +238,14 @@ class Reranker(SharedModelHandle, RankingMethods):
         "backend",
         "model_kwargs",
         "dtype",
+        "long_passages",
     )
 
     def __repr__(self) -> str:
         return (
             f"Reranker(model={self.model_name!r}, activation={self.activation!r}, "
-            f"batch_size={self.batch_size}, max_length={self._max_length}, loaded={self._model is not None})"
+            f"batch_size={self.batch_size}, max_length={self._max_length}, "
+            f"long_passages={self.long_passages!r}, loaded={self._model is not None})"
         )
 
     # ---------------------------------------------------------------- loading
@@ -295,10 +312,25 @@ class Reranker(SharedModelHandle, RankingMethods):
     # ---------------------------------------------------------------- scoring
 
     def _final_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
-        return self._activate(self._scores_now(pairs))
+        if self.long_passages == "truncate":
+            return self._activate(self._scores_now(pairs))
+        plan = self._window_plan(pairs)
+        return self._activate(plan.best_scores(self._scores_now(plan.pairs), len(pairs)))
 
     async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
-        return self._activate(await self._scores_later(pairs))
+        if self.long_passages == "truncate":
+            return self._activate(await self._scores_later(pairs))
+        # Off the event loop: the first call loads the model, and tokenizing is CPU work.
+        plan = await asyncio.to_thread(self._window_plan, pairs)
+        return self._activate(plan.best_scores(await self._scores_later(plan.pairs), len(pairs)))
+
+    def _window_plan(self, pairs: list[tuple[str, str]]) -> WindowPlan:
+        model = self.model
+        assert self._max_length is not None
+        with self._model_lock:  # the fast tokenizer is not safe to share between threads
+            plan = plan_windows(model.tokenizer, pairs, self._max_length)
+        self._count(split_passages=plan.split_passages)
+        return plan
 
     def _scores_now(self, pairs: list[tuple[str, str]]) -> list[float]:
         """Raw scores for a synchronous caller, shared with concurrent callers when batching."""
@@ -428,7 +460,8 @@ class Reranker(SharedModelHandle, RankingMethods):
     def _report_truncation(self, truncated: int, total: int, max_length: int) -> None:
         message = (
             "%d of %d scored pairs are longer than max_length=%d tokens and were truncated; "
-            "the cut-off text does not affect their scores. Chunk long passages or raise max_length. "
+            "the cut-off text does not affect their scores. Pass long_passages='max_window' to score "
+            "every window of a long passage, or raise max_length. "
             "Running total in reranker.stats.truncated_pairs."
         )
         if self._warned_truncation:
