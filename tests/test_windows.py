@@ -107,3 +107,21 @@ def test_windows_survive_pickling(tiny_reranker_factory):
 def test_unknown_long_passages_mode_names_the_choices(tiny_model_dir):
     with pytest.raises(ValueError, match=r"long_passages='chunk'.*'truncate'.*'max_window'"):
         Reranker(str(tiny_model_dir), long_passages="chunk")  # type: ignore[arg-type]
+
+
+def test_cli_score_and_config_file_pass_the_mode_through(tmp_path, tiny_model_dir, capsys):
+    import json
+
+    from xrerank.cli import main
+
+    expected = Reranker(str(tiny_model_dir), max_length=64, long_passages="max_window").score(QUERY, [LONG])
+    config = tmp_path / "score.json"
+    config.write_text(json.dumps({"long_passages": "max_window"}))
+    base = ["score", QUERY, "--model", str(tiny_model_dir), "--max-length", "64", "--passage", LONG, "--json"]
+    for extra in (["--long-passages", "max_window"], ["--config", str(config)]):
+        assert main([*base, *extra]) == 0
+        printed = json.loads(capsys.readouterr().out.splitlines()[0])
+        assert printed["score"] == pytest.approx(expected[0], abs=1e-6)
+    with pytest.raises(SystemExit) as exited:
+        main([*base, "--long-passages", "chunks"])
+    assert exited.value.code == 2 and "choose from 'truncate', 'max_window'" in capsys.readouterr().err

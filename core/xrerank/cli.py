@@ -66,6 +66,17 @@ def add_allow_pickle_weights(
     )
 
 
+def add_long_passages(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--long-passages`` option (default None, so a --config file can set it)."""
+    parser.add_argument(
+        "--long-passages",
+        choices=("truncate", "max_window"),
+        default=None,
+        help="Passages longer than --max-length: 'truncate' scores their first tokens (default); "
+        "'max_window' scores every sentence window and keeps the best (one forward pass per window).",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xrerank",

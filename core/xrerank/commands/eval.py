@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli import CommandError, add_allow_pickle_weights, load_config_file
+from xrerank.cli import CommandError, add_allow_pickle_weights, add_long_passages, load_config_file
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,6 +36,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--top-k", type=int, default=None, help="Rerank the retriever's best K (default 20).")
     parser.add_argument("--max-length", type=int, default=None, help="Token limit per pair.")
+    add_long_passages(parser)
     parser.add_argument(
         "--fusion-weight",
         type=float,
@@ -161,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
             "model",
             "top_k",
             "max_length",
+            "long_passages",
             "fusion_weight",
             "topics",
             "seen_topics",
@@ -197,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
             reranker = Reranker(
                 path,
                 max_length=option["max_length"],
+                long_passages=option["long_passages"] or "truncate",
                 cache_size=0,
                 allow_pickle_weights=bool(option["allow_pickle_weights"]),
             )

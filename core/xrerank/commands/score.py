@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from xrerank.cli import CommandError, add_allow_pickle_weights, load_config_file
+from xrerank.cli import CommandError, add_allow_pickle_weights, add_long_passages, load_config_file
 
 
 def add_parser(subparsers: Any) -> None:
@@ -26,6 +26,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--top-k", type=int, default=None, help="Keep only the best K.")
     parser.add_argument("--threshold", type=float, default=None, help="Drop passages scoring below this.")
     parser.add_argument("--max-length", type=int, default=None, help="Token limit per pair.")
+    add_long_passages(parser)
     parser.add_argument("--raw", action="store_true", help="Print raw logits instead of sigmoid scores.")
     parser.add_argument("--json", action="store_true", help="Print JSON lines instead of a table.")
     add_allow_pickle_weights(parser)
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         reranker = Reranker(
             args.model or config.get("model", DEFAULT_MODEL),
             max_length=args.max_length or config.get("max_length"),
+            long_passages=args.long_passages or config.get("long_passages", "truncate"),
             activation=None if args.raw else "sigmoid",
             allow_pickle_weights=args.allow_pickle_weights,
         )
