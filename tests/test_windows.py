@@ -104,6 +104,12 @@ def test_windows_survive_pickling(tiny_reranker_factory):
     assert copy.score(QUERY, [LONG]) == pytest.approx(reranker.score(QUERY, [LONG]), abs=1e-6)
 
 
+def test_empty_input_returns_empty_without_loading(tmp_path):
+    reranker = Reranker(str(tmp_path / "not-a-model"), long_passages="max_window")  # would fail to load
+    assert reranker.score(QUERY, []) == []
+    assert asyncio.run(reranker.ascore(QUERY, [])) == []
+
+
 def test_unknown_long_passages_mode_names_the_choices(tiny_model_dir):
     with pytest.raises(ValueError, match=r"long_passages='chunk'.*'truncate'.*'max_window'"):
         Reranker(str(tiny_model_dir), long_passages="chunk")  # type: ignore[arg-type]

@@ -325,6 +325,8 @@ class Reranker(SharedModelHandle, RankingMethods):
         return self._activate(plan.best_scores(await self._scores_later(plan.pairs), len(pairs)))
 
     def _window_plan(self, pairs: list[tuple[str, str]]) -> WindowPlan:
+        if not pairs:  # nothing to score: do not load the model for it
+            return WindowPlan([], [], 0)
         model = self.model
         assert self._max_length is not None
         with self._model_lock:  # the fast tokenizer is not safe to share between threads
