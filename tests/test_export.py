@@ -82,6 +82,16 @@ def test_onnx_fp32_export_matches_torch_and_is_picked_automatically(tiny_model_d
 
 
 @needs_onnx
+def test_onnx_export_scores_long_passages_by_window_like_torch(tiny_model_dir, exports) -> None:
+    options = {"device": "cpu", "activation": None, "max_length": 32, "long_passages": "max_window"}
+    exported = Reranker(exports("onnx"), **options)  # type: ignore[arg-type]
+    torch_model = Reranker(str(tiny_model_dir), **options)  # type: ignore[arg-type]
+    got, want = exported.score(QUERY, PASSAGES), torch_model.score(QUERY, PASSAGES)
+    assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 1e-4
+    assert exported.stats.split_passages == torch_model.stats.split_passages >= 1
+
+
+@needs_onnx
 def test_onnx_int8_export_keeps_rankings(tiny_model_dir, exports) -> None:
     out = exports("onnx", "int8")
     assert [p.name for p in (out / "onnx").iterdir()] == ["model_qint8_quantized.onnx"]
