@@ -74,8 +74,8 @@ def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: i
     """
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
-            f"long_passages='max_window' needs a fast (Rust) tokenizer to cut passages at token "
-            f"boundaries; this model has {type(tokenizer).__name__}. Save the model with a fast "
+            "long_passages='max_window' needs a fast (Rust) tokenizer, whose character offsets say where "
+            f"to cut passages; this model has {type(tokenizer).__name__}. Save the model with a fast "
             "tokenizer (AutoTokenizer.from_pretrained(..., use_fast=True)) or use long_passages='truncate'."
         )
     if not pairs:
