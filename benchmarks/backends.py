@@ -31,6 +31,7 @@ non-embedding weight count (the linear layers), L layers and d the hidden size
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
@@ -182,13 +183,16 @@ def matmul_peak(device: str) -> float:
 # --------------------------------------------------------------------------- run
 
 
-def _cpu_flags() -> set[str]:
+@functools.cache  # read /proc/cpuinfo once per run
+def _cpu_flags() -> frozenset[str]:
     """The CPU's feature flags (Linux; empty elsewhere)."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
-        return set()
-    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split()[2:]}
+        return frozenset()
+    return frozenset(
+        flag for line in text.splitlines() if line.startswith("flags") for flag in line.split()[2:]
+    )
 
 
 def main() -> None:

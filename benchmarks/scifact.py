@@ -504,7 +504,6 @@ def main(argv: list[str] | None = None) -> int:
         state: dict[str, Any] = {
             "run": score(model_dir, max_length, dense20, dev_qids, mode),
             "weight": weight,
-            "long_passages": mode,
             # The reranker on top of the no-training hybrid, as in ``xrerank demo``.
             "hybrid_weight": choose_fusion_weight(tuned, hybrid_tune20, tune_qrels)[0]
             if hybrid_tune20
@@ -541,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("%s: reusing the finished run in %s", name, done)
             path, max_length, info = state["model_dir"], state["max_length"], state["info"]
             # Files written before --windows existed hold the truncated run only.
-            variants = state.get("variants") or {name: {**state, "long_passages": "truncate"}}
+            variants = state.get("variants") or {name: state}
             for variant, kept in variants.items():
                 add_rows(variant, kept, info)
         elif args.resume and trained_file.is_file():

@@ -63,7 +63,7 @@ def test_a_very_long_query_still_gets_a_minimum_window(tokenizer):
 
 
 def test_best_scores_takes_each_passage_s_maximum():
-    plan = WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], owners=[0, 0, 1], split_passages=1)
+    plan = WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], owners=[0, 0, 1])
     assert plan.best_scores([1.0, 3.0, -2.0], 2) == [3.0, -2.0]
 
 

@@ -326,7 +326,7 @@ class Reranker(SharedModelHandle, RankingMethods):
 
     def _window_plan(self, pairs: list[tuple[str, str]]) -> WindowPlan:
         if not pairs:  # nothing to score: do not load the model for it
-            return WindowPlan([], [], 0)
+            return WindowPlan([], [])
         model = self.model
         assert self._max_length is not None
         with self._model_lock:  # the fast tokenizer is not safe to share between threads

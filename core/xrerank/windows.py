@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,18 +41,21 @@ class WindowPlan:
     Attributes:
         pairs: One entry per window, in input order; a passage that fits is its own window.
         owners: For each window, the index of the input pair it came from.
-        split_passages: How many input passages were cut into more than one window.
     """
 
     pairs: list[tuple[str, str]]
     owners: list[int]
-    split_passages: int
+
+    @property
+    def split_passages(self) -> int:
+        """How many input passages were cut into more than one window."""
+        return sum(count > 1 for count in Counter(self.owners).values())
 
     def best_scores(self, window_scores: Sequence[float], count: int) -> list[float]:
         """Each input pair's score: the maximum over its windows.
 
         Example:
-            >>> WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], [0, 0, 1], 1).best_scores([1.0, 3.0, 2.0], 2)
+            >>> WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], [0, 0, 1]).best_scores([1.0, 3.0, 2.0], 2)
             [3.0, 2.0]
         """
         best = [-float("inf")] * count
@@ -79,7 +83,7 @@ def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: i
             "tokenizer (AutoTokenizer.from_pretrained(..., use_fast=True)) or use long_passages='truncate'."
         )
     if not pairs:
-        return WindowPlan([], [], 0)
+        return WindowPlan([], [])
     special = tokenizer.num_special_tokens_to_add(pair=True)
     queries = sorted({query for query, _ in pairs})
     # Each distinct query is tokenized once: one query with many passages is the usual call.
@@ -88,14 +92,12 @@ def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: i
     encoded = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     windows: list[tuple[str, str]] = []
     owners: list[int] = []
-    split = 0
     for index, ((query, text), offsets) in enumerate(zip(pairs, encoded["offset_mapping"], strict=True)):
         budget = max(max_length - query_tokens[query] - special, MIN_WINDOW_TOKENS)
         pieces = [text] if len(offsets) <= budget else _sentence_windows(text, offsets, budget)
-        split += len(pieces) > 1
         windows.extend((query, piece) for piece in pieces)
         owners.extend([index] * len(pieces))
-    return WindowPlan(windows, owners, split)
+    return WindowPlan(windows, owners)
 
 
 def _token_counts(tokenizer: Any, texts: list[str]) -> list[int]:
