@@ -131,3 +131,127 @@ def test_cli_score_and_config_file_pass_the_mode_through(tmp_path, tiny_model_di
     with pytest.raises(SystemExit) as exited:
         main([*base, "--long-passages", "chunks"])
     assert exited.value.code == 2 and "choose from 'truncate', 'max_window'" in capsys.readouterr().err
+
+
+def test_best_windows_returns_the_window_behind_the_max_window_score(tiny_reranker_factory, tokenizer):
+    plain = tiny_reranker_factory(max_length=64, activation=None)  # truncate mode: best_windows still cuts
+    windowed = tiny_reranker_factory(max_length=64, long_passages="max_window", activation=None)
+    other = LONG.replace("topic 7", "DNA repair enzymes")
+    best = plain.best_windows([(QUERY, LONG), (QUERY, "A short passage."), ("another query", other)])
+    windows = [text for _, text in plan_windows(tokenizer, [(QUERY, LONG)], 64).pairs]
+    assert best[0] in windows and best[1] == "A short passage."
+    assert plain.score(QUERY, [best[0]]) == pytest.approx(windowed.score(QUERY, [LONG]), abs=1e-5)
+    assert plain.score("another query", [best[2]]) == pytest.approx(
+        windowed.score("another query", [other]), abs=1e-5
+    )
+    with pytest.raises(TypeError, match=r"Reranker.best_windows got None as the text of pairs\[0\]"):
+        plain.best_windows([(QUERY, None)])  # type: ignore[list-item]
+
+
+def test_best_window_examples_cut_long_passages_and_keep_everything_else(tiny_reranker_factory):
+    from xrerank.training_data import TrainingExample
+    from xrerank.windows import best_window_examples
+
+    reranker = tiny_reranker_factory(max_length=64, activation=None)
+    example = TrainingExample(
+        QUERY,
+        [LONG, "Short positive."],
+        [LONG.replace("topic", "theme"), "Short negative."],
+        positive_ids=["p1", "p2"],
+        negative_ids=["n1", "n2"],
+        positive_scores=[3.0, 2.0],
+        negative_scores=[1.0, 0.0],
+        query_id="q1",
+    )
+    (cut,) = best_window_examples([example], reranker)
+    passages = [*example.positives, *example.negatives]
+    assert [*cut.positives, *cut.negatives] == reranker.best_windows([(QUERY, p) for p in passages])
+    assert cut.positives[0] != LONG and cut.positives[0] in LONG and cut.negatives[0] in example.negatives[0]
+    assert cut.positives[1] == "Short positive." and cut.negatives[1] == "Short negative."
+    assert (cut.positive_ids, cut.negative_ids, cut.query_id) == (["p1", "p2"], ["n1", "n2"], "q1")
+    assert (cut.positive_scores, cut.negative_scores) == ([3.0, 2.0], [1.0, 0.0])
+    assert example.positives[0] == LONG  # the caller's examples are not modified
+
+
+def long_examples(n: int = 6) -> list:
+    from xrerank.training_data import TrainingExample
+
+    def passage(i: int, fact: str) -> str:  # the fact sits in the middle of a passage of ~5 windows
+        return " ".join([*SENTENCES[:5], fact, *SENTENCES[5:]])
+
+    return [
+        TrainingExample(
+            f"which enzyme repairs lesion {i}",
+            [passage(i, f"Enzyme {i} repairs lesion {i}.")],
+            [passage(i, f"Lesion {i + 50} is left unrepaired."), passage(i, f"Topic {i} is unrelated.")],
+            query_id=f"q{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def window_config(tmp_path, model_dir, name: str, **overrides):
+    from xrerank.training import TrainingConfig
+
+    options = dict(
+        base_model=str(model_dir),
+        loss="infonce",
+        max_steps=2,
+        batch_size=3,
+        num_negatives=2,
+        max_length=64,
+        output_dir=str(tmp_path / name),
+        device="cpu",
+        show_progress=False,
+        learning_rate=1e-3,  # two steps must move the tiny model measurably
+    )
+    return TrainingConfig(**{**options, **overrides})
+
+
+def test_training_on_windows_is_training_on_the_start_models_best_windows(tmp_path, tiny_model_dir):
+    from xrerank.training import train
+    from xrerank.windows import best_window_examples
+
+    examples = long_examples()
+    windowed = train(examples, window_config(tmp_path, tiny_model_dir, "windows", long_passages="max_window"))
+    start = Reranker(str(tiny_model_dir), device="cpu", max_length=64, activation=None)
+    cut = best_window_examples(examples, start)
+    assert all(len(p) < len(examples[0].positives[0]) for ex in cut for p in (*ex.positives, *ex.negatives))
+    by_hand = train(cut, window_config(tmp_path, tiny_model_dir, "by-hand"))
+    probe = [(examples[0].query, window) for window in (cut[0].positives[0], cut[0].negatives[0], "Fits.")]
+    got = Reranker(str(windowed.model_path), device="cpu", activation=None).score_pairs(probe)
+    want = Reranker(str(by_hand.model_path), device="cpu", activation=None).score_pairs(probe)
+    assert got == pytest.approx(want, abs=1e-5)
+    truncated = train(examples, window_config(tmp_path, tiny_model_dir, "truncated"))
+    other = Reranker(str(truncated.model_path), device="cpu", activation=None).score_pairs(probe)
+    assert other != pytest.approx(want, abs=1e-3)  # the two modes train different models
+    assert examples == long_examples()  # the caller's examples are not cut
+
+
+def test_windows_from_a_fresh_head_are_refused_before_any_work(tmp_path, tiny_encoder_dir):
+    from xrerank.finetune import finetune
+    from xrerank.training import TrainingConfig, train
+
+    config = window_config(tmp_path, tiny_encoder_dir, "fresh", long_passages="max_window")
+    for run in (lambda: train(long_examples(), config), lambda: finetune(long_examples(), config)):
+        with pytest.raises(ValueError, match=r"no classification head.*cold-start stage.*'truncate'"):
+            run()
+    assert not (tmp_path / "fresh").exists()
+    with pytest.raises(ValueError, match=r"long_passages='chunks'.*'truncate'.*'max_window'"):
+        TrainingConfig(long_passages="chunks")  # type: ignore[arg-type]
+
+
+def test_finetune_windows_after_a_cold_start_and_says_how_to_serve(tmp_path, tiny_encoder_dir):
+    import json
+
+    from xrerank.finetune import CARD_FILE, INFO_FILE, finetune
+
+    examples = long_examples()
+    config = window_config(tmp_path, tiny_encoder_dir, "model", long_passages="max_window")
+    # Stage 1 starts from a fresh head and trains on truncated pairs; the log stage on windows.
+    path = finetune(examples, config, eval_set=examples[:3], cold_start=long_examples(4))
+    info = json.loads((path / INFO_FILE).read_text())
+    assert info["config"]["long_passages"] == "max_window"
+    assert info["metrics_after"]["reranker"]["ndcg@10"] > 0
+    card = (path / CARD_FILE).read_text()
+    assert 'Reranker(path, max_length=64, long_passages="max_window")' in card

@@ -34,11 +34,17 @@ INFO_FILE = "xrerank_training.json"
 METRICS = ("ndcg@10", "mrr@10")
 
 
-def _measure(model: CrossEncoder, eval_set: EvalSet, max_length: int) -> dict[str, Any]:
+def _measure(model: CrossEncoder, eval_set: EvalSet, config: TrainingConfig) -> dict[str, Any]:
     from xrerank.reranker import Reranker
 
     was_training = model.training
-    reranker = Reranker(model, max_length=max_length, cache_size=0, activation=None)
+    reranker = Reranker(
+        model,
+        max_length=config.max_length,
+        cache_size=0,
+        activation=None,
+        long_passages=config.long_passages,
+    )
     metrics, run = eval_set.evaluate(reranker, metrics=METRICS)
     result: dict[str, Any] = {"reranker": metrics}
     if eval_set.has_retriever_scores:
@@ -82,6 +88,8 @@ def finetune(
         >>> path = finetune(examples, TrainingConfig(loss="bce", output_dir="out"))  # doctest: +SKIP
     """
     config = config or TrainingConfig()
+    if config.long_passages == "max_window" and not cold_start:
+        _check_start_model_ranks(config)
     if isinstance(eval_set, Sequence):
         eval_set = EvalSet.from_examples(eval_set) if eval_set else None
     before: dict[str, Any] | None = None
@@ -89,7 +97,7 @@ def finetune(
         from xrerank.training import load_start_model
 
         base, _ = load_start_model(config)
-        before = _measure(base, eval_set, config.max_length)
+        before = _measure(base, eval_set, config)
         del base
     requested = config
     stage1: TrainResult | None = None
@@ -105,13 +113,15 @@ def finetune(
                 max_steps=None,
                 overwrite=True,
                 resume=False,
+                # Windows are picked by a model that already ranks: the one stage 1 trains.
+                long_passages="truncate",
             ),
         )
         # The head is no longer fresh after stage 1: one learning rate from here on.
         config = replace(config, base_model=str(stage1.model_path), head_learning_rate=None)
 
     def write_card(model: CrossEncoder, staging: Path) -> None:
-        after = _measure(model, eval_set, config.max_length) if eval_set is not None else None
+        after = _measure(model, eval_set, config) if eval_set is not None else None
         info = _training_info(examples, requested, stage1, cold_start, before, after)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         (staging / CARD_FILE).write_text(model_card(info), encoding="utf-8")
@@ -123,6 +133,14 @@ def finetune(
         "Fine-tuned reranker saved to %s (%d steps, %.0fs).", result.model_path, result.steps, result.seconds
     )
     return result.model_path
+
+
+def _check_start_model_ranks(config: TrainingConfig) -> None:
+    """Fail before any work when ``max_window`` would pick windows with a fresh head."""
+    from xrerank.training import has_classification_head, resolve_base_model, windows_need_a_ranking_start
+
+    if has_classification_head(resolve_base_model(config.base_model)) is False:
+        raise windows_need_a_ranking_start(config)
 
 
 def _training_info(
@@ -173,6 +191,16 @@ def _metrics_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -
     return rows
 
 
+def _serving_note(config: dict[str, Any]) -> list[str]:
+    if config.get("long_passages") != "max_window":
+        return []
+    return [
+        "Trained on the best window of each long passage: serve it the same way, with "
+        f'`Reranker(path, max_length={config.get("max_length")}, long_passages="max_window")`.',
+        "",
+    ]
+
+
 def model_card(info: dict[str, Any]) -> str:
     """The Markdown model card written next to the weights.
 
@@ -213,6 +241,7 @@ def model_card(info: dict[str, Any]) -> str:
             "",
             f"Loss `{config.get('loss')}` from `{config.get('base_model')}`.",
             "",
+            *_serving_note(config),
             settings,
             "",
             "## Held-out metrics (same candidates before and after)",

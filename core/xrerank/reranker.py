@@ -7,6 +7,7 @@ import functools
 import logging
 import math
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -28,7 +29,8 @@ from xrerank.ranking import (  # noqa: F401 (RankedItem, select_ranked re-export
     select_ranked,
 )
 from xrerank.score_cache import ScoreCache, pair_key
-from xrerank.windows import WindowPlan, plan_windows
+from xrerank.validation import check_pairs
+from xrerank.windows import LONG_PASSAGE_MODES, LongPassages, WindowPlan, plan_windows
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Activation = Literal["sigmoid"] | None
-LongPassages = Literal["truncate", "max_window"]
 # Tokenizers report "no limit" as a huge number; rerankers are BERT-sized.
 _FALLBACK_MAX_LENGTH = 512
 
@@ -157,7 +158,7 @@ class Reranker(SharedModelHandle, RankingMethods):
                 f"Reranker got activation={activation!r}; expected 'sigmoid' (scores in [0, 1]) "
                 "or None (raw logits)."
             )
-        if long_passages not in ("truncate", "max_window"):
+        if long_passages not in LONG_PASSAGE_MODES:
             raise ValueError(
                 f"Reranker got long_passages={long_passages!r}; expected 'truncate' (score the first "
                 "max_length tokens) or 'max_window' (score every window of a long passage, keep the best)."
@@ -323,6 +324,22 @@ class Reranker(SharedModelHandle, RankingMethods):
         # Off the event loop: the first call loads the model, and tokenizing is CPU work.
         plan = await asyncio.to_thread(self._window_plan, pairs)
         return self._activate(plan.best_scores(await self._scores_later(plan.pairs), len(pairs)))
+
+    def best_windows(self, pairs: Iterable[tuple[str, str]]) -> list[str]:
+        """The best-scoring window of each (query, passage) pair, in input order.
+
+        A passage that fits next to its query is its own window; a longer one is cut
+        as with ``long_passages="max_window"``, whatever this reranker's mode. Use it
+        to hand an LLM only the part of a passage that matched, or to train on what a
+        ``max_window`` reranker sees (:func:`xrerank.windows.best_window_examples`).
+
+        Example:
+            >>> reranker.best_windows([("when was the treaty signed?", long_article)])  # doctest: +SKIP
+            ['The treaty was signed in Lisbon on 13 December 2007.']
+        """
+        checked = check_pairs(pairs, caller=self._caller("best_windows"))
+        plan = self._window_plan(checked)
+        return plan.best_windows(self._scores_now(plan.pairs), len(checked))
 
     def _window_plan(self, pairs: list[tuple[str, str]]) -> WindowPlan:
         if not pairs:  # nothing to score: do not load the model for it

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from xrerank._optional import require
 from xrerank.atomic_dir import make_staging_dir, recover_interrupted_save, replace_directory
 from xrerank.training_data import TrainingExample, to_bce_pairs, to_listwise, to_ntuples, to_scored_pairs
+from xrerank.windows import LONG_PASSAGE_MODES, LongPassages
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -65,6 +66,13 @@ class TrainingConfig:
         warmup: Warm-up as a fraction of all steps (< 1) or a number of steps (>= 1).
         weight_decay: AdamW weight decay.
         max_length: Token limit per (query, passage) pair; training cost grows with it.
+        long_passages: How the model will be served on passages longer than ``max_length``
+            (as in :class:`~xrerank.Reranker`). ``"truncate"`` trains on a pair's first
+            ``max_length`` tokens. ``"max_window"`` trains on what a ``max_window`` reranker
+            reads: every long positive and negative is cut to its best window under the
+            start model (:func:`~xrerank.windows.best_window_examples`). The start model must
+            already rank (a cross-encoder, or :func:`~xrerank.finetune`'s cold-start stage):
+            a fresh head cannot tell windows apart.
         num_negatives: Hard negatives used per positive (examples with fewer are
             padded from other negatives of the same query for ``bce``/``lambda``, skipped
             for ``infonce``/``margin_mse``).
@@ -101,6 +109,7 @@ class TrainingConfig:
     warmup: float = 0.1
     weight_decay: float = 0.01
     max_length: int = 128
+    long_passages: LongPassages = "truncate"
     num_negatives: int = 4
     pos_weight: float | None = None
     margin: float = 1.0
@@ -137,6 +146,11 @@ class TrainingConfig:
                 raise ValueError(f"TrainingConfig got {name}={value!r}; expected an int >= 1 or None.")
         if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 16:
             raise ValueError(f"TrainingConfig got max_length={self.max_length!r}; expected an int >= 16.")
+        if self.long_passages not in LONG_PASSAGE_MODES:
+            raise ValueError(
+                f"TrainingConfig got long_passages={self.long_passages!r}; expected 'truncate' (train on "
+                "the first max_length tokens) or 'max_window' (train on each long passage's best window)."
+            )
         for name in ("epochs", "learning_rate"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
@@ -189,7 +203,8 @@ class TrainResult:
         model_path: The saved model directory.
         train_rows: Rows in the training dataset (pairs or query groups, see ``batch_size``).
         steps: Optimiser steps run.
-        seconds: Wall-clock seconds of ``trainer.train()``.
+        seconds: Wall-clock seconds of ``trainer.train()``, plus choosing windows with
+            ``long_passages="max_window"``.
         final_loss: Mean training loss reported by the trainer.
         fresh_head: Whether the start model got a new, random classification head.
         skipped_examples: Examples dropped for having too few negatives.
@@ -420,6 +435,44 @@ def _hard_negative_infonce(model: CrossEncoder, scale: float) -> Any:
     )
 
 
+def windows_need_a_ranking_start(config: TrainingConfig) -> ValueError:
+    """The error for ``long_passages="max_window"`` from a model with a fresh head."""
+    return ValueError(
+        f"long_passages='max_window' picks each long passage's best window with the start model, but "
+        f"{config.base_model} has no classification head yet, and a fresh head picks arbitrary windows. "
+        "Start from a cross-encoder, add a cold-start stage (finetune(..., cold_start=...), "
+        "`xrerank train --cold-start`), or use long_passages='truncate'."
+    )
+
+
+def cut_to_best_windows(
+    examples: Sequence[TrainingExample], model: CrossEncoder, fresh: bool, config: TrainingConfig
+) -> list[TrainingExample]:
+    """``long_passages="max_window"``: each long passage becomes its best window under ``model``."""
+    if fresh:
+        raise windows_need_a_ranking_start(config)
+    from xrerank.reranker import Reranker
+    from xrerank.windows import best_window_examples
+
+    set_max_length(model, config.max_length)
+    scorer = Reranker(
+        model,
+        max_length=config.max_length,
+        activation=None,
+        cache_size=0,
+        micro_batching=None,
+        show_progress_bar=config.show_progress,
+    )
+    cut = best_window_examples(examples, scorer)
+    passages = sum(len(example.positives) + len(example.negatives) for example in examples)
+    logger.info(
+        "long_passages='max_window': %d of %d training passages cut to their best window.",
+        scorer.stats.split_passages,
+        passages,
+    )
+    return cut
+
+
 def _to_dataset(rows: list[dict[str, Any]]) -> Any:
     datasets = require("datasets", purpose="Fine-tuning a reranker")
     return datasets.Dataset.from_list(rows)
@@ -552,6 +605,16 @@ def train(
             f"Output directory {output_dir} already exists; set overwrite=True (--overwrite) "
             "or choose another."
         )
+    fresh = False
+    window_seconds = 0.0
+    if config.long_passages == "max_window":
+        start = time.perf_counter()
+        if model is None:
+            model, fresh = load_start_model(config)
+        examples = cut_to_best_windows(examples, model, fresh, config)
+        if eval_examples:
+            eval_examples = cut_to_best_windows(eval_examples, model, fresh, config)
+        window_seconds = time.perf_counter() - start
     rows, skipped = build_rows(list(examples), config)
     if skipped:
         logger.warning(
@@ -574,7 +637,6 @@ def train(
         eval_rows, _ = build_rows(list(eval_examples), config)
         eval_dataset = _to_dataset(eval_rows) if eval_rows else None
 
-    fresh = False
     if model is None:
         model, fresh = load_start_model(config)
     set_max_length(model, config.max_length)
@@ -639,7 +701,7 @@ def train(
     )
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume_from)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start + window_seconds
     final_loss = float(output.training_loss) if output.training_loss is not None else None
     if trainer.is_world_process_zero():
         hook = (lambda staging: before_save(model, staging)) if before_save is not None else None

@@ -24,10 +24,18 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from xrerank.cold_start import SENTENCE_BREAK
+
+if TYPE_CHECKING:
+    from xrerank.reranker import Reranker
+    from xrerank.training_data import TrainingExample
+
+# How a scorer treats a passage too long for its window (Reranker's and TrainingConfig's long_passages).
+LongPassages = Literal["truncate", "max_window"]
+LONG_PASSAGE_MODES: tuple[LongPassages, ...] = ("truncate", "max_window")
 
 # Below this many passage tokens per window (a very long query) windows would be
 # fragments; such pairs get this budget and the query is truncated as usual.
@@ -62,6 +70,20 @@ class WindowPlan:
         for owner, score in zip(self.owners, window_scores, strict=True):
             best[owner] = max(best[owner], float(score))
         return best
+
+    def best_windows(self, window_scores: Sequence[float], count: int) -> list[str]:
+        """Each input pair's best-scoring window text (the first of equal bests).
+
+        Example:
+            >>> WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], [0, 0, 1]).best_windows([1.0, 3.0, 2.0], 2)
+            ['b', 'c']
+        """
+        best = [-float("inf")] * count
+        texts = [""] * count
+        for (_, text), owner, score in zip(self.pairs, self.owners, window_scores, strict=True):
+            if score > best[owner]:
+                best[owner], texts[owner] = float(score), text
+        return texts
 
 
 def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int) -> WindowPlan:
@@ -139,3 +161,29 @@ def _word_start_at_or_before(offsets: Sequence[tuple[int, int]], limit: int, flo
         if offsets[index][0] > offsets[index - 1][1]:
             return index
     return limit
+
+
+def best_window_examples(examples: Sequence[TrainingExample], reranker: Reranker) -> list[TrainingExample]:
+    """The examples with every long positive and negative cut down to its best window.
+
+    A model served with ``long_passages="max_window"`` scores windows, but trained
+    on whole passages it only ever learnt from their first ``max_length`` tokens.
+    Training on windows matches the two: each positive becomes the window where
+    ``reranker`` finds the evidence, and each negative its most query-like window
+    (a harder negative than its opening). ``reranker`` should already rank well,
+    e.g. the cold-start model (:func:`xrerank.finetune` uses the model it starts
+    from); windows picked by an untrained head are arbitrary. Passages that fit are
+    kept as they are, and ids, teacher scores and order are unchanged.
+
+    Example:
+        >>> start = Reranker("cold-start-model", max_length=96)  # doctest: +SKIP
+        >>> examples = best_window_examples(examples, start)  # doctest: +SKIP
+    """
+    pairs = [(ex.query, text) for ex in examples for text in (*ex.positives, *ex.negatives)]
+    windows = iter(reranker.best_windows(pairs))
+    cut = []
+    for example in examples:
+        positives = [next(windows) for _ in example.positives]
+        negatives = [next(windows) for _ in example.negatives]
+        cut.append(replace(example, positives=positives, negatives=negatives))
+    return cut

@@ -20,6 +20,12 @@ _FLAGS: tuple[tuple[str, type, str], ...] = (
     ("head_learning_rate", float, "Learning rate of a fresh classification head."),
     ("batch_size", int, "Rows per step (pairs for bce/mse, query groups otherwise)."),
     ("max_length", int, "Token limit per (query, passage) pair."),
+    (
+        "long_passages",
+        str,
+        "truncate (train on the first --max-length tokens) or max_window (train on each long passage's "
+        "best window under the start model, which must already rank: a cross-encoder or --cold-start).",
+    ),
     ("num_negatives", int, "Hard negatives per positive."),
     ("pos_weight", float, "bce: weight of positive pairs."),
     ("warmup", float, "Warm-up: fraction of steps (< 1) or steps (>= 1)."),
