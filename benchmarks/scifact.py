@@ -368,6 +368,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="Override a TrainingConfig field for every xrerank system (repeatable).",
     )
+    parser.add_argument(
+        "--subset-report",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Also print NDCG@10 on the first N dev queries and on the rest (e.g. 100: the dev set of "
+        "earlier --max-dev-queries 100 runs, on which settings were chosen, vs queries never looked at).",
+    )
     parser.add_argument("--work-dir", default=str(CACHE / "scifact-runs"))
     parser.add_argument("--out", default=str(CACHE / "scifact-results.json"))
     parser.add_argument("--no-progress", dest="progress", action="store_false")
@@ -588,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Δ = NDCG@10 points vs dense. train_s = seconds of training on this machine.\n"
     )
     print(comparison20.table(baseline="dense"))
+    if args.subset_report:
+        print(subset_report(comparison20.per_query, dev_qids, args.subset_report))
     fused = [n for n in trained if f"{n}+fusion" in comparison20.metrics]
     if fused:
         best = max(fused, key=lambda n: comparison20.metrics[f"{n}+fusion"]["ndcg@10"])
@@ -616,6 +626,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"\nResults: {results_file}")
     return 0
+
+
+def subset_report(per_query: dict[str, dict[str, dict[str, float]]], dev_qids: list[str], first: int) -> str:
+    """NDCG@10 of every system on the first ``first`` dev queries and on the rest."""
+    head, tail = dev_qids[:first], dev_qids[first:]
+    lines = [
+        f"\nNDCG@10 on the first {len(head)} dev queries and on the other {len(tail)}:\n",
+        f"{'system':<48}  {'first':>8}  {'rest':>8}",
+    ]
+    for name, rows in per_query.items():
+        means = [
+            sum(rows[q]["ndcg@10"] for q in part) / len(part) if part else float("nan")
+            for part in (head, tail)
+        ]
+        lines.append(f"{name:<48}  {means[0]:>8.4f}  {means[1]:>8.4f}")
+    return "\n".join(lines)
 
 
 def train_xrerank(

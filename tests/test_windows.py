@@ -62,6 +62,15 @@ def test_a_very_long_query_still_gets_a_minimum_window(tokenizer):
         assert len(tokenizer(window, add_special_tokens=False)["input_ids"]) <= MIN_WINDOW_TOKENS
 
 
+def test_truncation_warning_with_windows_blames_the_long_query(tiny_reranker_factory, caplog):
+    reranker = tiny_reranker_factory(max_length=64, long_passages="max_window")
+    with caplog.at_level("WARNING", logger="xrerank.reranker"):
+        reranker.score("query word " * 40, [LONG])
+    assert reranker.stats.truncated_pairs > 0
+    assert f"queries leave fewer than {MIN_WINDOW_TOKENS} tokens" in caplog.text
+    assert "Pass long_passages='max_window'" not in caplog.text  # it is on already
+
+
 def test_best_scores_takes_each_passage_s_maximum():
     plan = WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], owners=[0, 0, 1])
     assert plan.best_scores([1.0, 3.0, -2.0], 2) == [3.0, -2.0]

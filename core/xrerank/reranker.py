@@ -30,7 +30,13 @@ from xrerank.ranking import (  # noqa: F401 (RankedItem, select_ranked re-export
 )
 from xrerank.score_cache import ScoreCache, pair_key
 from xrerank.validation import check_pairs
-from xrerank.windows import LONG_PASSAGE_MODES, LongPassages, WindowPlan, plan_windows
+from xrerank.windows import (
+    LONG_PASSAGE_MODES,
+    MIN_WINDOW_TOKENS,
+    LongPassages,
+    WindowPlan,
+    plan_windows,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -477,11 +483,20 @@ class Reranker(SharedModelHandle, RankingMethods):
         return scores
 
     def _report_truncation(self, truncated: int, total: int, max_length: int) -> None:
+        if self.long_passages == "max_window":  # windows fit, so the query is what overflows
+            fix = (
+                f"their queries leave fewer than {MIN_WINDOW_TOKENS} tokens for a passage window. "
+                "Shorten those queries or raise max_length. "
+            )
+        else:
+            fix = (
+                "the cut-off text does not affect their scores. Pass long_passages='max_window' to score "
+                "every window of a long passage, or raise max_length. "
+            )
         message = (
             "%d of %d scored pairs are longer than max_length=%d tokens and were truncated; "
-            "the cut-off text does not affect their scores. Pass long_passages='max_window' to score "
-            "every window of a long passage, or raise max_length. "
-            "Running total in reranker.stats.truncated_pairs."
+            + fix
+            + "Running total in reranker.stats.truncated_pairs."
         )
         if self._warned_truncation:
             logger.debug(message, truncated, total, max_length)

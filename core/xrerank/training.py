@@ -462,6 +462,7 @@ def cut_to_best_windows(
         cache_size=0,
         micro_batching=None,
         show_progress_bar=config.show_progress,
+        long_passages="max_window",  # what the windows serve; best_windows cuts in either mode
     )
     cut = best_window_examples(examples, scorer)
     passages = sum(len(example.positives) + len(example.negatives) for example in examples)
