@@ -74,6 +74,8 @@ def test_truncation_warning_with_windows_blames_the_long_query(tiny_reranker_fac
 def test_best_scores_takes_each_passage_s_maximum():
     plan = WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], owners=[0, 0, 1])
     assert plan.best_scores([1.0, 3.0, -2.0], 2) == [3.0, -2.0]
+    assert plan.best_windows([1.0, 3.0, -2.0], 2) == ["b", "c"]
+    assert plan.best_windows([float("nan"), float("nan"), 0.0], 2) == ["a", "c"]  # never an empty window
 
 
 def test_a_slow_tokenizer_is_refused_with_the_fix():

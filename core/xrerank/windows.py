@@ -78,12 +78,12 @@ class WindowPlan:
             >>> WindowPlan([("q", "a"), ("q", "b"), ("q", "c")], [0, 0, 1]).best_windows([1.0, 3.0, 2.0], 2)
             ['b', 'c']
         """
-        best = [-float("inf")] * count
-        texts = [""] * count
+        best: list[float] = [0.0] * count
+        texts: list[str | None] = [None] * count
         for (_, text), owner, score in zip(self.pairs, self.owners, window_scores, strict=True):
-            if score > best[owner]:
+            if texts[owner] is None or score > best[owner]:  # a NaN score still keeps a window
                 best[owner], texts[owner] = float(score), text
-        return texts
+        return [text or "" for text in texts]
 
 
 def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int) -> WindowPlan:
