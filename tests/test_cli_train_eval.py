@@ -80,6 +80,7 @@ def test_train_saves_a_model_and_reports_before_after(tmp_path, examples_file, t
         (["train", "missing.jsonl"], "missing.jsonl: no such file"),
         (["train", "{examples}", "--loss", "hinge"], "expected one of bce"),
         (["train", "{examples}", "--config", "{bad_config}"], "unknown options ['lr']"),
+        (["train", "{examples}", "--long-passages", "chunks"], "long_passages='chunks'"),
     ],
 )
 def test_train_errors_are_one_line_messages(argv, message, tmp_path, examples_file, capsys):
@@ -89,6 +90,24 @@ def test_train_errors_are_one_line_messages(argv, message, tmp_path, examples_fi
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("xrerank train: error:") and message in err
+
+
+def test_train_on_windows_from_a_fresh_head_says_what_to_add(
+    tmp_path, examples_file, tiny_encoder_dir, capsys
+):
+    out = tmp_path / "model"
+    argv = [
+        "train",
+        str(examples_file),
+        "--base-model",
+        str(tiny_encoder_dir),
+        "--long-passages",
+        "max_window",
+    ]
+    assert main([*argv, "--output-dir", str(out), "--device", "cpu", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("xrerank train: error:") and "`xrerank train --cold-start`" in err
+    assert not out.exists()
 
 
 def write_eval_files(tmp_path: Path) -> dict[str, Path]:
