@@ -446,15 +446,12 @@ def windows_need_a_ranking_start(config: TrainingConfig) -> ValueError:
 
 
 def cut_to_best_windows(
-    examples: Sequence[TrainingExample], model: CrossEncoder, fresh: bool, config: TrainingConfig
+    examples: Sequence[TrainingExample], model: CrossEncoder, config: TrainingConfig
 ) -> list[TrainingExample]:
     """``long_passages="max_window"``: each long passage becomes its best window under ``model``."""
-    if fresh:
-        raise windows_need_a_ranking_start(config)
     from xrerank.reranker import Reranker
     from xrerank.windows import best_window_examples
 
-    set_max_length(model, config.max_length)
     scorer = Reranker(
         model,
         max_length=config.max_length,
@@ -612,9 +609,11 @@ def train(
         start = time.perf_counter()
         if model is None:
             model, fresh = load_start_model(config)
-        examples = cut_to_best_windows(examples, model, fresh, config)
+        if fresh:
+            raise windows_need_a_ranking_start(config)
+        examples = cut_to_best_windows(examples, model, config)
         if eval_examples:
-            eval_examples = cut_to_best_windows(eval_examples, model, fresh, config)
+            eval_examples = cut_to_best_windows(eval_examples, model, config)
         window_seconds = time.perf_counter() - start
     rows, skipped = build_rows(list(examples), config)
     if skipped:
