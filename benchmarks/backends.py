@@ -216,7 +216,7 @@ def main() -> None:
     from sentence_transformers import CrossEncoder
 
     from xrerank import Reranker
-    from xrerank.export import export_model
+    from xrerank.models.export import export_model
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     data = SciFact()

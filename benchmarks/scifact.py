@@ -15,7 +15,7 @@ Systems, in one run:
   (5 negatives, labeled pairs, re-embeds the corpus) + ``CrossEncoderTrainer`` + BCE,
   same backbone, same logs, same epochs, the documented settings (lr 2e-5, batch 16,
   max length of the model).
-* ``xrerank-<loss>``: ``xrerank.training`` with each loss; ``+fusion`` rows combine the
+* ``xrerank-<loss>``: ``xrerank.training.trainer`` with each loss; ``+fusion`` rows combine the
   reranker's and the retriever's scores with a weight chosen on *log* queries held out
   from training (never on dev); with ``bm25`` in the run, ``+hybrid`` rows fuse the
   reranker with ``dense+bm25`` the same way (what ``xrerank demo`` reports).
@@ -236,7 +236,7 @@ def st_reference(
 def mine_examples(
     ctx: dict[str, Any], qids: list[str], num_negatives: int, range_max: int
 ) -> tuple[list[Any], float]:
-    from xrerank.mining import MiningConfig, mine_hard_negatives
+    from xrerank.mining.miner import MiningConfig, mine_hard_negatives
 
     records = [
         {"query": ctx["queries"][q], "query_id": q, "positive_ids": list(ctx["qrels"][q])} for q in qids
@@ -262,7 +262,7 @@ def cold_start_examples(
     are all shown without titles), ``mixed`` (half of the sample each way) or ``both`` (each
     abstract both ways: two pseudo-queries per abstract).
     """
-    from xrerank.cold_start import pseudo_query_examples, sample_documents
+    from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
 
     sample = sample_documents(ctx["corpus"], count, seed=seed)
     by_title: dict[str, str] = {}
@@ -401,8 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     from sentence_transformers import SentenceTransformer
 
     from xrerank import Reranker
-    from xrerank.bm25 import BM25Source
-    from xrerank.evaluate import (
+    from xrerank.evaluation.evaluate import (
         Comparison,
         choose_fusion_weight,
         compare,
@@ -411,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         rerank_run,
         top_k,
     )
-    from xrerank.sources import FaissSource
+    from xrerank.mining.bm25 import BM25Source
+    from xrerank.mining.sources import FaissSource
 
     torch.set_num_threads(2)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -654,7 +654,7 @@ def train_xrerank(
     vectors: Any,
     ids: list[str],
 ) -> tuple[str, int, dict]:
-    from xrerank.training import TrainingConfig, train
+    from xrerank.training.trainer import TrainingConfig, train
 
     loss = name.removeprefix("xrerank-").removesuffix("-coldstart")
     config = TrainingConfig(
@@ -718,7 +718,7 @@ def train_xrerank(
 def _with_retriever_teacher(
     examples: list[Any], vectors: Any, row_of: dict[str, int], encoder: Any
 ) -> list[Any]:
-    from xrerank.training_data import TrainingExample
+    from xrerank.examples import TrainingExample
 
     query_vectors = encoder.encode([ex.query for ex in examples], normalize_embeddings=True, batch_size=64)
     out = []

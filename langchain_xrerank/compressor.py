@@ -8,8 +8,8 @@ from typing import Any
 
 from xrerank import RankedItem
 from xrerank._optional import require
-from xrerank.adapter_options import prepare_adapter_options
-from xrerank.protocol import RerankerProtocol
+from xrerank.scoring.adapter_options import prepare_adapter_options
+from xrerank.scoring.protocol import RerankerProtocol
 from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
 
 try:

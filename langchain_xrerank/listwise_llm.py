@@ -1,4 +1,4 @@
-"""A LangChain chat model (or LLM, or chain) as the listwise stage of :class:`xrerank.Funnel`."""
+"""A LangChain chat model (or LLM, or chain) as the listwise stage of :class:`xrerank.serving.Funnel`."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ _NAME = "LangChainListwiseLLM"
 
 
 class LangChainListwiseLLM:
-    """Wraps a LangChain chat model so that :class:`xrerank.Funnel` can call it with a prompt.
+    """Wraps a LangChain chat model so that :class:`xrerank.serving.Funnel` can call it with a prompt.
 
     ``__call__`` sends the prompt through ``invoke`` and returns the reply's text; ``acall`` does
-    the same through ``ainvoke`` (used by :meth:`xrerank.Funnel.arun`). Parsing and validating
+    the same through ``ainvoke`` (used by :meth:`xrerank.serving.Funnel.arun`). Parsing and validating
     the ranking happen in the funnel.
 
     Args:

@@ -1,4 +1,4 @@
-"""Put an :class:`xrerank.SemanticQueryCache` in front of any LangChain retriever or chain."""
+"""Put an :class:`xrerank.serving.SemanticQueryCache` in front of any LangChain retriever or chain."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from xrerank._optional import require
-from xrerank.query_cache import SemanticQueryCache
+from xrerank.serving.query_cache import SemanticQueryCache
 from xrerank.validation import check_query
 
 try:
@@ -24,7 +24,7 @@ _NAME = "SemanticCacheRunnable"
 class SemanticCacheRunnable(Runnable[Any, Any]):
     """Serves a retriever's or chain's earlier output when a new query asks the same thing.
 
-    A thin adapter: the query text goes to :meth:`xrerank.SemanticQueryCache.get_or_compute`
+    A thin adapter: the query text goes to :meth:`xrerank.serving.SemanticQueryCache.get_or_compute`
     (exact match, embedding prefilter, key-term guard, optional cross-encoder check live there);
     on a miss the wrapped runnable runs and its output is stored. Outputs are deep-copied on
     the way out, so changing a returned ``Document`` never changes the cache.
@@ -34,7 +34,7 @@ class SemanticCacheRunnable(Runnable[Any, Any]):
 
     Args:
         runnable: The retriever, chain or any ``Runnable`` to cache (never modified).
-        cache: The :class:`xrerank.SemanticQueryCache` to use; may be shared with other wrappers
+        cache: The :class:`xrerank.serving.SemanticQueryCache` to use; may be shared with other wrappers
             only when they compute the same thing.
         query_key: For dict inputs, the key holding the query text (e.g. ``"question"``). None
             expects a plain string input.
@@ -57,7 +57,7 @@ class SemanticCacheRunnable(Runnable[Any, Any]):
             )
         if not isinstance(cache, SemanticQueryCache):
             raise TypeError(
-                f"{_NAME} got {type(cache).__name__} as cache; expected xrerank.SemanticQueryCache."
+                f"{_NAME} got {type(cache).__name__} as cache; expected xrerank.serving.SemanticQueryCache."
             )
         self.runnable = runnable
         self.cache = cache

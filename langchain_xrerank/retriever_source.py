@@ -1,4 +1,4 @@
-"""Any LangChain retriever as a :class:`xrerank.sources.CandidateSource` (stage 1 of a funnel)."""
+"""Any LangChain retriever as a :class:`xrerank.mining.sources.CandidateSource` (stage 1 of a funnel)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from xrerank._optional import require
-from xrerank.sources import Candidate, SourceBase, check_k
+from xrerank.mining.sources import Candidate, SourceBase, check_k
 from xrerank.validation import check_query
 
 try:
@@ -23,7 +23,7 @@ _NAME = "RetrieverSource"
 
 
 class RetrieverSource(SourceBase):
-    """A :class:`xrerank.sources.CandidateSource` over any LangChain ``BaseRetriever``.
+    """A :class:`xrerank.mining.sources.CandidateSource` over any LangChain ``BaseRetriever``.
 
     For mining from a vector store prefer :class:`langchain_xrerank.VectorStoreSource`, which reads
     scores and looks documents up by id; this source serves retrievers that are not a store

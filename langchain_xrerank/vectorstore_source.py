@@ -15,7 +15,7 @@ from typing import Any, Literal
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
 
-from xrerank.sources import Candidate, QueryEncoder, SourceBase, check_k, check_queries, encode_queries
+from xrerank.mining.sources import Candidate, QueryEncoder, SourceBase, check_k, check_queries, encode_queries
 from xrerank.validation import check_query
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ ScoreKind = Literal["auto", "similarity", "distance", "relevance"]
 
 
 class VectorStoreSource(SourceBase):
-    """A :class:`xrerank.sources.CandidateSource` over a LangChain ``VectorStore``.
+    """A :class:`xrerank.mining.sources.CandidateSource` over a LangChain ``VectorStore``.
 
     Args:
         vectorstore: Any LangChain vector store (InMemoryVectorStore, FAISS, Chroma,

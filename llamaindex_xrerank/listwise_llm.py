@@ -1,4 +1,4 @@
-"""A LlamaIndex LLM as the listwise stage of :class:`xrerank.Funnel`."""
+"""A LlamaIndex LLM as the listwise stage of :class:`xrerank.serving.Funnel`."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ _NAME = "LlamaIndexListwiseLLM"
 
 
 class LlamaIndexListwiseLLM:
-    """Wraps a LlamaIndex LLM so that :class:`xrerank.Funnel` can call it with a prompt.
+    """Wraps a LlamaIndex LLM so that :class:`xrerank.serving.Funnel` can call it with a prompt.
 
     ``__call__`` returns ``llm.complete(prompt).text``; ``acall`` awaits ``llm.acomplete`` (used by
-    :meth:`xrerank.Funnel.arun`). Chat-only models work too: LlamaIndex maps ``complete`` onto
+    :meth:`xrerank.serving.Funnel.arun`). Chat-only models work too: LlamaIndex maps ``complete`` onto
     ``chat``. Parsing and validating the ranking happen in the funnel.
 
     Args:

@@ -1,4 +1,4 @@
-"""Put an :class:`xrerank.SemanticQueryCache` in front of any LlamaIndex query engine."""
+"""Put an :class:`xrerank.serving.SemanticQueryCache` in front of any LlamaIndex query engine."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from xrerank._optional import require
-from xrerank.query_cache import SemanticQueryCache
+from xrerank.serving.query_cache import SemanticQueryCache
 
 try:
     from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -26,7 +26,7 @@ _NAME = "CachedQueryEngine"
 class CachedQueryEngine(BaseQueryEngine):
     """A query engine that answers repeated or paraphrased questions from a semantic cache.
 
-    A thin adapter: the query string goes to :meth:`xrerank.SemanticQueryCache.get_or_compute`
+    A thin adapter: the query string goes to :meth:`xrerank.serving.SemanticQueryCache.get_or_compute`
     (exact match, embedding prefilter, key-term guard, optional cross-encoder check live there);
     on a miss the wrapped engine answers and its ``Response`` is stored. Responses are
     deep-copied on the way out, so editing a returned response never changes the cache.
@@ -36,7 +36,7 @@ class CachedQueryEngine(BaseQueryEngine):
 
     Args:
         query_engine: The engine to cache (any ``BaseQueryEngine``; never modified).
-        cache: The :class:`xrerank.SemanticQueryCache` to use.
+        cache: The :class:`xrerank.serving.SemanticQueryCache` to use.
         callback_manager: LlamaIndex callbacks; None uses the wrapped engine's.
 
     Example:
@@ -60,7 +60,7 @@ class CachedQueryEngine(BaseQueryEngine):
             )
         if not isinstance(cache, SemanticQueryCache):
             raise TypeError(
-                f"{_NAME} got {type(cache).__name__} as cache; expected xrerank.SemanticQueryCache."
+                f"{_NAME} got {type(cache).__name__} as cache; expected xrerank.serving.SemanticQueryCache."
             )
         self._engine = query_engine
         self.cache = cache

@@ -16,14 +16,14 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.indices.base import BaseIndex
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from xrerank.sources import Candidate, QueryEncoder, SourceBase, check_k, check_queries, encode_queries
+from xrerank.mining.sources import Candidate, QueryEncoder, SourceBase, check_k, check_queries, encode_queries
 from xrerank.validation import check_query
 
 logger = logging.getLogger(__name__)
 
 
 class RetrieverSource(SourceBase):
-    """A :class:`xrerank.sources.CandidateSource` over a LlamaIndex index or retriever.
+    """A :class:`xrerank.mining.sources.CandidateSource` over a LlamaIndex index or retriever.
 
     Args:
         index_or_retriever: A ``VectorStoreIndex`` (searched through

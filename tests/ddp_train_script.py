@@ -6,8 +6,8 @@ import json
 import os
 import sys
 
-from xrerank.training import TrainingConfig, train
-from xrerank.training_data import TrainingExample
+from xrerank.examples import TrainingExample
+from xrerank.training.trainer import TrainingConfig, train
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xrerank.atomic_dir import make_staging_dir, recover_interrupted_save, replace_directory
+from xrerank.models.atomic_dir import make_staging_dir, recover_interrupted_save, replace_directory
 
 QUERY = "what causes condition 3?"
 PASSAGES = ["condition 3 is caused by factor 3.", "an unrelated remark.", "bread needs yeast."]
@@ -25,7 +25,7 @@ SAVER = textwrap.dedent(
     """
     import sys, time
     from sentence_transformers import CrossEncoder
-    from xrerank.training import save_model_atomically
+    from xrerank.training.trainer import save_model_atomically
 
     first, second, target, pause = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     models = [CrossEncoder(first, device="cpu"), CrossEncoder(second, device="cpu")]
@@ -108,7 +108,7 @@ def kill_group(process: subprocess.Popen[str]) -> None:
 
 
 def test_sigkill_at_any_point_of_a_save_leaves_a_complete_model(two_models, tmp_path) -> None:
-    from xrerank.training import save_model_atomically
+    from xrerank.training.trainer import save_model_atomically
 
     first, second = two_models
     expected = [scores_of(first), scores_of(second)]

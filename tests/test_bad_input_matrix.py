@@ -11,11 +11,12 @@ import math
 
 import pytest
 
-from xrerank import EmbeddingSource, Reranker, mine_hard_negatives, read_log
+from xrerank import Reranker, mine_hard_negatives, read_log
 from xrerank.cli import main as cli_main
-from xrerank.logs import LogFormatError
-from xrerank.training import TrainingConfig
-from xrerank.training_data import TrainingExample
+from xrerank.errors import LogFormatError
+from xrerank.examples import TrainingExample
+from xrerank.mining import EmbeddingSource
+from xrerank.training.trainer import TrainingConfig
 
 
 def _source():

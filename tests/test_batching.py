@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from xrerank import MicroBatching
-from xrerank.batching import MicroBatcher
+from xrerank.scoring import MicroBatching
+from xrerank.scoring.micro_batching import MicroBatcher
 
 QUERY = "what does a reranker do"
 TEXTS = [f"passage number {i} about reranking and retrieval " + "word " * (i % 9) for i in range(20)]

@@ -9,7 +9,7 @@ import pytest
 from conftest import minilm_dir
 
 from xrerank.cli import main
-from xrerank.training_data import load_examples
+from xrerank.examples import load_examples
 
 faiss = pytest.importorskip("faiss")
 

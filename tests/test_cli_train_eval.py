@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xrerank.cli import main
-from xrerank.training_data import TrainingExample, save_examples
+from xrerank.examples import TrainingExample, save_examples
 
 
 @pytest.fixture

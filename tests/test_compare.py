@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from xrerank.agreement import kendall_tau, run_agreement, top_k_overlap
 from xrerank.cli import main
-from xrerank.reranker_comparison import TimedRun
+from xrerank.evaluation.agreement import kendall_tau, run_agreement, top_k_overlap
+from xrerank.evaluation.comparison import TimedRun
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

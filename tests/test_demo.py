@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from xrerank.demo import DemoOptions, run_demo
+from xrerank.demo.run import DemoOptions, run_demo
 
 
 @pytest.mark.integration

@@ -1,6 +1,6 @@
 """Integrity of the packaged demo domain (xrerank/data/demo): ids, references, sizes, the split.
 
-These checks read the shipped files through :mod:`xrerank.demo_data` exactly as ``xrerank demo``
+These checks read the shipped files through :mod:`xrerank.demo.domain` exactly as ``xrerank demo``
 does; no model is loaded.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from xrerank.demo_data import (
+from xrerank.demo.domain import (
     DEMO_UNSEEN_TOPICS,
     DemoPassage,
     load_demo_eval,
@@ -23,7 +23,9 @@ from xrerank.demo_data import (
     load_demo_passages,
 )
 
-GENERATOR = Path(__file__).resolve().parents[1] / "core" / "xrerank" / "data" / "demo" / "_generate.py"
+REPO = Path(__file__).resolve().parents[1]
+GENERATOR = REPO / "tools" / "generate_demo_data.py"
+SHIPPED = REPO / "core" / "xrerank" / "demo" / "data"
 
 
 def _norm(query: str) -> str:

@@ -1,4 +1,4 @@
-"""Cross-encoder -> bi-encoder distillation (xrerank.distill) and its report (xrerank.distill_report).
+"""Cross-encoder -> bi-encoder distillation (xrerank.training.distill) and its report (xrerank.evaluation.distillation_report).
 
 Teacher: a tiny random cross-encoder, deterministic, so a consistent if meaningless judge. conftest's
 tiny_model_dir scores every pair alike (its logits differ by ~0.005: random BERT outputs collapse),
@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from conftest import MINING_CORPUS
 
-from xrerank.distill import (
+from xrerank.evaluation.distillation_report import bi_encoder_run, distillation_report, query_gap
+from xrerank.examples import TrainingExample
+from xrerank.training.distill import (
     DistillationConfig,
     build_distillation_rows,
     distill_bi_encoder,
     teacher_scored,
 )
-from xrerank.distill_report import bi_encoder_run, distillation_report, query_gap
-from xrerank.training_data import TrainingExample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,7 +236,7 @@ def test_report_on_a_hand_made_example():
     assert unseen.mean_gap == pytest.approx(0.0)
     assert (overall.queries, overall.passes, overall.pass_rate) == (4, 1, 0.25)
     assert overall.mean_gap == pytest.approx(0.1 / 3)
-    # NDCG@10 by xrerank.evaluate: q1 1.0; q2 grades r2=2, p2=1 ranked d2, p2, r2; q3 tie broken by
+    # NDCG@10 by xrerank.evaluation.evaluate: q1 1.0; q2 grades r2=2, p2=1 ranked d2, p2, r2; q3 tie broken by
     # doc id descending (r3 first) = 1.0; q4 0.0.
     from math import log2
 

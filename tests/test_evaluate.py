@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from xrerank.evaluate import (
+from xrerank.evaluation.evaluate import (
     Comparison,
     EvalSet,
     choose_fusion_weight,
@@ -110,7 +110,7 @@ def test_rerank_run_scores_every_candidate_with_floats(tiny_reranker):
 
 
 def test_eval_set_from_examples_and_top_k(tiny_reranker):
-    from xrerank.training_data import TrainingExample
+    from xrerank.examples import TrainingExample
 
     es = EvalSet.from_examples([TrainingExample("q", ["good"], ["bad1", "bad2"])])
     metrics, run = es.evaluate(tiny_reranker)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from xrerank import Reranker
-from xrerank.backends import resolve_backend
 from xrerank.cli import main
-from xrerank.export import export_model
-from xrerank.loading import resolve_dtype
+from xrerank.models.backends import resolve_backend
+from xrerank.models.export import export_model
+from xrerank.models.loading import resolve_dtype
 
 QUERY = "how do cross-encoders rank passages?"
 PASSAGES = [

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xrerank import LateInteractionReranker, ModelLoadError, RankedItem, RerankerProtocol
-from xrerank.late_interaction import maxsim, maxsim_many
-from xrerank.protocol import reranker_from_spec, spec_of
-from xrerank.ranking import select_ranked
+from xrerank import LateInteractionReranker, ModelLoadError, RankedItem
+from xrerank.scoring import RerankerProtocol
+from xrerank.scoring.late_interaction import maxsim, maxsim_many
+from xrerank.scoring.protocol import reranker_from_spec, spec_of
+from xrerank.scoring.ranking import select_ranked
 
 PASSAGES = [
     "The Eiffel Tower is a wrought-iron lattice tower in Paris.",
@@ -165,7 +166,7 @@ def test_the_cache_stays_within_its_memory_bound(tiny_encoder_dir: Path, caplog)
     bound_mb = 0.004  # ~4 kB: a few passages of the 32-wide encoder, not all of them
     late = fresh(tiny_encoder_dir, cache_mb=bound_mb)
     texts = [f"passage number {i} about topic {i % 7} and more words" for i in range(40)]
-    with caplog.at_level(logging.WARNING, logger="xrerank.late_interaction"):
+    with caplog.at_level(logging.WARNING, logger="xrerank.scoring.late_interaction"):
         late.index(texts)
     assert 0 < late.cached_passages < len(texts)
     assert late.cache_bytes <= bound_mb * 2**20

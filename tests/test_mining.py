@@ -8,10 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xrerank import EmbeddingSource, FaissSource, LogRecord, MiningConfig, mine_hard_negatives
-from xrerank.logs import normalize_text
-from xrerank.mining import MiningReport, iter_hard_negatives
-from xrerank.training_data import load_examples, save_examples, to_bce_pairs, to_ntuples
+from xrerank import FaissSource, LogRecord, MiningConfig, mine_hard_negatives
+from xrerank.examples import load_examples, save_examples
+from xrerank.mining import EmbeddingSource
+from xrerank.mining.logs import normalize_text
+from xrerank.mining.miner import MiningReport, iter_hard_negatives
+from xrerank.training.rows import to_bce_pairs, to_ntuples
 
 faiss = pytest.importorskip("faiss")
 

@@ -1,4 +1,4 @@
-"""xrerank.SemanticQueryCache and its LangChain / LlamaIndex wrappers."""
+"""xrerank.serving.SemanticQueryCache and its LangChain / LlamaIndex wrappers."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import re
 import threading
 import time
 import zlib
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-import xrerank
-from xrerank import CacheLookup, KeyTermGuard, QueryCacheConfig, SemanticQueryCache
-from xrerank.query_cache import DEFAULT_MIN_SIMILARITY, normalize_query
+import xrerank.serving
+from xrerank.serving import CacheLookup, KeyTermGuard, QueryCacheConfig, SemanticQueryCache
+from xrerank.serving.query_cache import DEFAULT_MIN_SIMILARITY, normalize_query
 
 
 def bag_of_words(queries: list[str]) -> np.ndarray:
@@ -385,7 +385,7 @@ def test_bad_queries_are_rejected() -> None:
 
 def test_public_api() -> None:
     for name in ("SemanticQueryCache", "QueryCacheConfig", "QueryCacheStats", "KeyTermGuard", "CacheLookup"):
-        assert name in xrerank.__all__
+        assert name in xrerank.serving.__all__
     assert CacheLookup(False).value is None
 
 
@@ -393,7 +393,9 @@ def test_public_api() -> None:
 
 
 def eval_rows() -> list[dict]:
-    text = resources.files("xrerank").joinpath("data/query_cache_eval.jsonl").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "query_cache_eval.jsonl").read_text(
+        encoding="utf-8"
+    )
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
-from xrerank.score_cache import ScoreCache, pair_key
+from xrerank.scoring.score_cache import ScoreCache, pair_key
 
 
 def test_score_cache_never_exceeds_its_bound():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xrerank.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource, SourceBase
+from xrerank.mining.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource, SourceBase
 
 faiss = pytest.importorskip("faiss")
 

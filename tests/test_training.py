@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from xrerank.cold_start import pseudo_query, pseudo_query_examples, sample_documents, split_sentences
-from xrerank.finetune import CARD_FILE, INFO_FILE, finetune
-from xrerank.training import LOSSES, TrainingConfig, build_rows, train
-from xrerank.training_data import TrainingExample
+from xrerank.examples import TrainingExample
+from xrerank.mining.cold_start import pseudo_query, pseudo_query_examples, sample_documents, split_sentences
+from xrerank.training.finetune import CARD_FILE, INFO_FILE, finetune
+from xrerank.training.trainer import LOSSES, TrainingConfig, build_rows, train
 
 
 def make_examples(n: int = 8, negatives: int = 3, teacher: bool = False) -> list[TrainingExample]:
@@ -249,7 +249,7 @@ def test_cold_start_sample_is_reproducible_and_grows_by_extension():
 
 
 def test_cli_lists_train_and_eval():
-    from xrerank.cli import build_parser
+    from xrerank.cli.main import build_parser
 
     help_text = build_parser().format_help()
     assert "train" in help_text and "eval" in help_text

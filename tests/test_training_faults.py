@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from test_training import config_for, make_examples
 
-from xrerank.training import TrainingConfig, train
-from xrerank.training_data import load_examples, save_examples
+from xrerank.examples import load_examples, save_examples
+from xrerank.training.trainer import TrainingConfig, train
 
 MAX_STEPS = 30
 SAVE_STEPS = 3
@@ -28,8 +28,8 @@ TRAINER = textwrap.dedent(
     """
     import json, sys, time
     from transformers import TrainerCallback
-    from xrerank.training import TrainingConfig, train
-    from xrerank.training_data import load_examples
+    from xrerank.training.trainer import TrainingConfig, train
+    from xrerank.examples import load_examples
 
     class Slow(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from xrerank import ModelLoadError, Reranker
-from xrerank.weights_safety import PickleWeightsError, pickle_only_folders, safetensors_only_kwargs
+from xrerank.errors import PickleWeightsError
+from xrerank.models.weights_safety import pickle_only_folders, safetensors_only_kwargs
 
 QUERY = "what causes condition 3?"
 PASSAGES = ["condition 3 is caused by factor 3.", "an unrelated remark.", "bread needs yeast."]
@@ -86,7 +87,7 @@ def test_both_adapters_refuse_pickle_weights_unless_told(pickle_dir: Path, tiny_
 
 
 def test_training_refuses_a_pickle_start_model_unless_told(pickle_dir: Path) -> None:
-    from xrerank.training import TrainingConfig, load_start_model
+    from xrerank.training.trainer import TrainingConfig, load_start_model
 
     with pytest.raises(PickleWeightsError, match="TrainingConfig"):
         load_start_model(TrainingConfig(base_model=str(pickle_dir), device="cpu"))
@@ -105,7 +106,7 @@ def test_late_interaction_refuses_a_pickle_encoder_unless_told(pickle_dir: Path)
 
 
 def test_distillation_refuses_a_pickle_student_or_teacher_unless_told(pickle_dir: Path) -> None:
-    from xrerank.distill import DistillationConfig, load_student, load_teacher
+    from xrerank.training.distill import DistillationConfig, load_student, load_teacher
 
     config = DistillationConfig(student=str(pickle_dir), device="cpu", show_progress=False)
     with pytest.raises(PickleWeightsError, match=r"pytorch_model\.bin.*DistillationConfig"):
@@ -213,7 +214,7 @@ ISOLATED_CHECKS = textwrap.dedent(
     import json, sys
     from pathlib import Path
     from xrerank import Reranker
-    from xrerank.weights_safety import PickleWeightsError
+    from xrerank.errors import PickleWeightsError
 
     remote_dir, marker = sys.argv[1], Path(sys.argv[2])
     results = {}
@@ -231,7 +232,7 @@ ISOLATED_CHECKS = textwrap.dedent(
     from langchain_xrerank import XRerankCompressor
     from llama_index.core.schema import NodeWithScore, TextNode
     from llamaindex_xrerank import XRerankPostprocessor
-    from xrerank.training import TrainingConfig, load_start_model
+    from xrerank.training.trainer import TrainingConfig, load_start_model
 
     Reranker(remote_dir, device="cpu").score("q", ["p"])
     XRerankCompressor(model=remote_dir).compress_documents([Document(page_content="p")], "q")

@@ -9,7 +9,7 @@ import pytest
 from conftest import minilm_dir
 
 from xrerank import Reranker
-from xrerank.windows import MIN_WINDOW_TOKENS, WindowPlan, plan_windows
+from xrerank.scoring.windows import MIN_WINDOW_TOKENS, WindowPlan, plan_windows
 
 QUERY = "which enzyme repairs DNA"
 SENTENCES = [f"Sentence number {i} talks about topic {i} in some detail." for i in range(12)]
@@ -64,7 +64,7 @@ def test_a_very_long_query_still_gets_a_minimum_window(tokenizer):
 
 def test_truncation_warning_with_windows_blames_the_long_query(tiny_reranker_factory, caplog):
     reranker = tiny_reranker_factory(max_length=64, long_passages="max_window")
-    with caplog.at_level("WARNING", logger="xrerank.reranker"):
+    with caplog.at_level("WARNING", logger="xrerank.scoring.reranker"):
         reranker.score("query word " * 40, [LONG])
     assert reranker.stats.truncated_pairs > 0
     assert f"queries leave fewer than {MIN_WINDOW_TOKENS} tokens" in caplog.text
@@ -160,8 +160,8 @@ def test_best_windows_returns_the_window_behind_the_max_window_score(tiny_rerank
 
 
 def test_best_window_examples_cut_long_passages_and_keep_everything_else(tiny_reranker_factory):
-    from xrerank.training_data import TrainingExample
-    from xrerank.windows import best_window_examples
+    from xrerank.examples import TrainingExample
+    from xrerank.training.window_cut import best_window_examples
 
     reranker = tiny_reranker_factory(max_length=64, activation=None)
     example = TrainingExample(
@@ -185,7 +185,7 @@ def test_best_window_examples_cut_long_passages_and_keep_everything_else(tiny_re
 
 
 def long_examples(n: int = 6) -> list:
-    from xrerank.training_data import TrainingExample
+    from xrerank.examples import TrainingExample
 
     def passage(i: int, fact: str) -> str:  # the fact sits in the middle of a passage of ~5 windows
         return " ".join([*SENTENCES[:5], fact, *SENTENCES[5:]])
@@ -202,7 +202,7 @@ def long_examples(n: int = 6) -> list:
 
 
 def window_config(tmp_path, model_dir, name: str, **overrides):
-    from xrerank.training import TrainingConfig
+    from xrerank.training.trainer import TrainingConfig
 
     options = dict(
         base_model=str(model_dir),
@@ -220,8 +220,8 @@ def window_config(tmp_path, model_dir, name: str, **overrides):
 
 
 def test_training_on_windows_is_training_on_the_start_models_best_windows(tmp_path, tiny_model_dir):
-    from xrerank.training import train
-    from xrerank.windows import best_window_examples
+    from xrerank.training.trainer import train
+    from xrerank.training.window_cut import best_window_examples
 
     examples = long_examples()
     windowed = train(examples, window_config(tmp_path, tiny_model_dir, "windows", long_passages="max_window"))
@@ -240,8 +240,8 @@ def test_training_on_windows_is_training_on_the_start_models_best_windows(tmp_pa
 
 
 def test_windows_from_a_fresh_head_are_refused_before_any_work(tmp_path, tiny_encoder_dir):
-    from xrerank.finetune import finetune
-    from xrerank.training import TrainingConfig, train
+    from xrerank.training.finetune import finetune
+    from xrerank.training.trainer import TrainingConfig, train
 
     config = window_config(tmp_path, tiny_encoder_dir, "fresh", long_passages="max_window")
     for run in (lambda: train(long_examples(), config), lambda: finetune(long_examples(), config)):
@@ -255,7 +255,7 @@ def test_windows_from_a_fresh_head_are_refused_before_any_work(tmp_path, tiny_en
 def test_finetune_windows_after_a_cold_start_and_says_how_to_serve(tmp_path, tiny_encoder_dir):
     import json
 
-    from xrerank.finetune import CARD_FILE, INFO_FILE, finetune
+    from xrerank.training.finetune import CARD_FILE, INFO_FILE, finetune
 
     examples = long_examples()
     config = window_config(tmp_path, tiny_encoder_dir, "model", long_passages="max_window")

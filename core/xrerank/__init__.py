@@ -3,6 +3,12 @@
 Importing xrerank is cheap: torch, transformers and sentence-transformers load on
 first use of a model, never at import time.
 
+The top level holds the names a user starts with; everything else lives in the
+sub-package that owns it, in the order data flows through them:
+``mining`` (logs + store -> examples), ``training`` (examples -> model), ``models``
+(loading, backends, export), ``scoring`` (the rerankers), ``evaluation``, ``serving``
+(funnel, query cache), ``cli`` and ``demo``.
+
 Example:
     >>> from xrerank import Reranker
     >>> reranker = Reranker()  # doctest: +SKIP
@@ -22,82 +28,36 @@ if "torch" not in _sys.modules:
     # Set OMP_WAIT_POLICY yourself (before importing torch) to override.
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from xrerank.bm25 import BM25Source
-from xrerank.distill import DistillationConfig, distill_bi_encoder
-from xrerank.distill_report import DistillationReport, distillation_report
-from xrerank.finetune import finetune
-from xrerank.funnel import (
-    Funnel,
-    FunnelConfig,
-    FunnelItem,
-    FunnelReport,
-    FunnelResult,
-    RankingParseError,
-    StageReport,
-    parse_ranking,
+from xrerank.errors import ModelLoadError
+from xrerank.examples import TrainingExample
+from xrerank.mining import (
+    CandidateSource,
+    FaissSource,
+    LogRecord,
+    MiningConfig,
+    mine_hard_negatives,
+    read_log,
 )
-from xrerank.late_interaction import LateInteractionReranker, LateInteractionStats
-from xrerank.loading import DEFAULT_MODEL, ModelLoadError
-from xrerank.logs import LogRecord, merge_records, read_log
-from xrerank.mining import MiningConfig, MiningReport, mine_hard_negatives
-from xrerank.protocol import RerankerProtocol
-from xrerank.query_cache import (
-    CacheLookup,
-    KeyTermGuard,
-    QueryCacheConfig,
-    QueryCacheStats,
-    SemanticQueryCache,
-)
-from xrerank.reranker import MicroBatching, RankedItem, Reranker, RerankerStats
-from xrerank.reranker_comparison import RerankerComparison, compare_rerankers
-from xrerank.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
-from xrerank.training import TrainingConfig
-from xrerank.training_data import TrainingExample
+from xrerank.models import DEFAULT_MODEL
+from xrerank.scoring import LateInteractionReranker, RankedItem, Reranker
+from xrerank.training import TrainingConfig, finetune
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_MODEL",
-    "BM25Source",
-    "CacheLookup",
-    "Candidate",
     "CandidateSource",
-    "DistillationConfig",
-    "DistillationReport",
-    "EmbeddingSource",
     "FaissSource",
-    "Funnel",
-    "FunnelConfig",
-    "FunnelItem",
-    "FunnelReport",
-    "FunnelResult",
-    "KeyTermGuard",
     "LateInteractionReranker",
-    "LateInteractionStats",
     "LogRecord",
-    "MicroBatching",
     "MiningConfig",
-    "MiningReport",
     "ModelLoadError",
-    "QueryCacheConfig",
-    "QueryCacheStats",
     "RankedItem",
-    "RankingParseError",
     "Reranker",
-    "RerankerComparison",
-    "RerankerProtocol",
-    "RerankerStats",
-    "SemanticQueryCache",
-    "StageReport",
     "TrainingConfig",
     "TrainingExample",
     "__version__",
-    "compare_rerankers",
-    "distill_bi_encoder",
-    "distillation_report",
     "finetune",
-    "merge_records",
     "mine_hard_negatives",
-    "parse_ranking",
     "read_log",
 ]

@@ -108,3 +108,70 @@ def check_threshold(threshold: Any, *, caller: str, name: str = "threshold") -> 
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ValueError(f"{caller} got {name}={threshold!r}; expected a finite number, or None.")
     return float(threshold)
+
+
+def is_number(value: object) -> bool:
+    """True for a finite int or float (bools are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_int(
+    value: Any, *, caller: str, name: str, minimum: int | None = 1, optional: bool = False
+) -> int | None:
+    """Return ``value`` if it is an int of at least ``minimum`` (or None when ``optional``), else raise.
+
+    The one home of the integer rule every option shares: bools are refused, and the
+    message names the option, what arrived and the range expected.
+
+    Example:
+        >>> check_int(8, caller="Reranker", name="batch_size")
+        8
+        >>> check_int(0, caller="Reranker", name="batch_size")
+        Traceback (most recent call last):
+        ...
+        ValueError: Reranker got batch_size=0; expected an int >= 1.
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
+        expected = "an int" if minimum is None else f"an int >= {minimum}"
+        raise ValueError(
+            f"{caller} got {name}={value!r}; expected {expected}{' or None' if optional else ''}."
+        )
+    return value
+
+
+def check_number(
+    value: Any,
+    *,
+    caller: str,
+    name: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+    optional: bool = False,
+) -> float | None:
+    """Return ``value`` as a float if it is a finite number in range (or None when ``optional``), else raise.
+
+    Example:
+        >>> check_number(0.5, caller="FunnelConfig", name="weight", minimum=0, maximum=1)
+        0.5
+    """
+    if value is None and optional:
+        return None
+    in_range = (
+        is_number(value)
+        and (minimum is None or (value > minimum if exclusive_minimum else value >= minimum))
+        and (maximum is None or value <= maximum)
+    )
+    if not in_range:
+        bounds = []
+        if minimum is not None:
+            bounds.append(f"{'>' if exclusive_minimum else '>='} {minimum}")
+        if maximum is not None:
+            bounds.append(f"<= {maximum}")
+        expected = "a finite number" + (f" {' and '.join(bounds)}" if bounds else "")
+        raise ValueError(
+            f"{caller} got {name}={value!r}; expected {expected}{' or None' if optional else ''}."
+        )
+    return float(value)

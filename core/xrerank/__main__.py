@@ -1,0 +1,7 @@
+"""``python -m xrerank``: the same command line as ``xrerank``."""
+
+import sys
+
+from xrerank.cli import main
+
+sys.exit(main())

@@ -1,0 +1,223 @@
+"""``xrerank compare``: several rerankers on the same candidates, speed against quality."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from xrerank.cli.common import CommandError, add_allow_pickle_weights
+
+_NAME_WIDTH = 40
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="Compare rerankers' speed, agreement and NDCG@10 on the same candidates.",
+        description=(
+            "Score the same queries' candidate lists with each MODEL and print one table: pairs/s, "
+            "mean latency per query, agreement with the first model (per-query Kendall tau and top-5 "
+            "overlap, averaged) and NDCG@10 when relevance labels are given. MODEL is a cross-encoder "
+            "(hub name or directory) or late:PATH for a late interaction (ColBERT-style) reranker on "
+            "the encoder at PATH, optionally named NAME=MODEL. Input: the files `xrerank eval` takes "
+            "(--queries, --documents, --candidates, optional --qrels) or a BEIR folder (--beir DIR "
+            "--split SPLIT), whose candidates are the BM25 top-k."
+        ),
+    )
+    parser.add_argument("models", nargs="+", metavar="MODEL", help="[NAME=]PATH or [NAME=]late:PATH.")
+    parser.add_argument("--queries", help="Queries, JSONL with 'id' (or '_id') and 'text'.")
+    parser.add_argument("--documents", help="Documents, JSONL with 'id' (or '_id'), 'text', 'title'.")
+    parser.add_argument("--candidates", help="The retriever's run: TREC run file or JSONL.")
+    parser.add_argument("--qrels", help="Relevance judgments (TSV or TREC); enables NDCG@10.")
+    parser.add_argument("--beir", metavar="DIR", help="A BEIR folder (corpus.jsonl, queries, qrels/).")
+    parser.add_argument("--split", default="test", help="BEIR qrels split of the queries (default test).")
+    parser.add_argument("--top-k", type=int, default=20, help="Candidates per query (default 20).")
+    parser.add_argument("--max-queries", type=int, default=None, help="Use only the first N queries.")
+    parser.add_argument("--max-length", type=int, default=None, help="Token limit per text or pair.")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default).")
+    parser.add_argument("--output", "--out", dest="output", help="Save the comparison as JSON here.")
+    parser.add_argument("--plot", metavar="PATH", help="Save a PNG of NDCG@10 (or tau) against pairs/s.")
+    add_allow_pickle_weights(parser)
+    parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from xrerank import ModelLoadError
+    from xrerank.evaluation.comparison import compare_rerankers
+    from xrerank.evaluation.evaluate import evaluate_run, top_k
+
+    if args.top_k < 1:
+        raise CommandError(f"--top-k {args.top_k}: expected a positive number.")
+    if args.max_queries is not None and args.max_queries < 1:
+        raise CommandError(f"--max-queries {args.max_queries}: expected a positive number.")
+    specs = _named_specs(args.models)
+    queries, documents, candidates, qrels = _load_inputs(args)
+    candidates = top_k(candidates, args.top_k)
+    if args.max_queries is not None:
+        candidates = dict(list(candidates.items())[: args.max_queries])
+    if qrels is not None:
+        qrels = {q: grades for q, grades in qrels.items() if q in candidates}
+    if args.plot:
+        from xrerank._optional import require
+
+        try:  # fail before minutes of scoring, not after
+            require("matplotlib", purpose="xrerank compare --plot")
+        except ImportError as exc:
+            raise CommandError(str(exc)) from exc
+
+    rerankers = {}
+    for name, spec in specs.items():
+        try:
+            rerankers[name] = _build(spec, args).load()  # every model loads before any is timed
+        except (ModelLoadError, ValueError, TypeError, OSError) as exc:
+            raise CommandError(f"model {spec!r}: {exc}") from exc
+    try:
+        comparison = compare_rerankers(
+            rerankers, queries, candidates, documents, qrels, show_progress=not args.no_progress
+        )
+    except (KeyError, ValueError) as exc:
+        raise CommandError(str(exc).strip("'\"")) from exc
+    if comparison.results[0].ndcg_at_10 is not None:
+        assert qrels is not None
+        retriever = evaluate_run(candidates, qrels, ["ndcg@10"])["ndcg@10"]
+        comparison.notes.append(f"The candidates in their retriever's order: NDCG@10 {retriever:.3f}.")
+    if any(spec.startswith("late:") for spec in specs.values()):
+        comparison.notes.append(
+            "late: rows cache passage token vectors, so a passage shared by several queries is encoded once."
+        )
+    print(comparison.table())
+    if args.output:
+        print(f"\nSaved {comparison.save_json(args.output)}")
+    if args.plot:
+        print(f"Saved {comparison.save_plot(args.plot)}")
+    return 0
+
+
+def _named_specs(models: list[str]) -> dict[str, str]:
+    """``{name: spec}`` from ``[NAME=]SPEC`` arguments; names must be unique."""
+    from xrerank.scoring.protocol import spec_kind
+
+    named: dict[str, str] = {}
+    for argument in models:
+        name, sep, spec = argument.partition("=")
+        if not sep or name.startswith("late:"):
+            name, spec = _short_name(argument), argument
+        if not name or not spec:
+            raise CommandError(f"model {argument!r}: expected [NAME=]PATH or [NAME=]late:PATH.")
+        try:
+            spec_kind(spec)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if name in named:
+            raise CommandError(
+                f"two models are named {name!r}; name them apart, e.g. base={named[name]} other={spec}."
+            )
+        named[name] = spec
+    return named
+
+
+def _short_name(spec: str) -> str:
+    """The spec itself, or its end when long; a ``late:`` prefix is always kept."""
+    if len(spec) <= _NAME_WIDTH:
+        return spec
+    prefix = "late:" if spec.startswith("late:") else ""
+    return prefix + "…" + spec[-(_NAME_WIDTH - len(prefix) - 1) :]
+
+
+def _build(spec: str, args: argparse.Namespace) -> Any:
+    from xrerank.scoring.protocol import reranker_from_spec
+
+    options: dict[str, Any] = {
+        "device": args.device,
+        "max_length": args.max_length,
+        "allow_pickle_weights": args.allow_pickle_weights,
+    }
+    if not spec.startswith("late:"):
+        options["cache_size"] = 0  # every pair is new; a cache would only add lookups
+    return reranker_from_spec(spec, **options)
+
+
+def _load_inputs(
+    args: argparse.Namespace,
+) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, float]], dict[str, dict[str, float]] | None]:
+    files = {name: getattr(args, name) for name in ("queries", "documents", "candidates", "qrels")}
+    if args.beir and any(files.values()):
+        raise CommandError("give either --beir DIR or --queries/--documents/--candidates files, not both.")
+    if args.beir:
+        return _load_beir(Path(args.beir), args.split, args.top_k, args.max_queries)
+    missing = [name for name in ("queries", "documents", "candidates") if not files[name]]
+    if missing:
+        raise CommandError(
+            f"--{missing[0]} is required (or use --beir DIR); compare needs queries, documents and "
+            "the retriever's candidates for them."
+        )
+    from xrerank.cli.inputs import load_id_texts, load_qrels, load_run
+
+    queries = load_id_texts(files["queries"], "--queries", with_title=False)
+    documents = load_id_texts(files["documents"], "--documents", with_title=True)
+    candidates = load_run(files["candidates"])
+    if not candidates:
+        raise CommandError(f"--candidates {files['candidates']}: no candidates in it.")
+    unknown_query = next((q for q in candidates if q not in queries), None)
+    if unknown_query is not None:
+        raise CommandError(f"--candidates has query {unknown_query!r}, which is not in --queries.")
+    unknown_doc = next(((q, d) for q, docs in candidates.items() for d in docs if d not in documents), None)
+    if unknown_doc is not None:
+        raise CommandError(
+            f"--candidates lists document {unknown_doc[1]!r} for query {unknown_doc[0]!r}, which is not "
+            "in --documents; check that both files come from the same corpus."
+        )
+    qrels = None
+    if files["qrels"]:
+        qrels = {q: g for q, g in load_qrels(files["qrels"]).items() if q in candidates}
+        if not qrels:
+            raise CommandError("no query of --candidates has judgments in --qrels; check that the ids match.")
+    return queries, documents, candidates, qrels
+
+
+def _load_beir(
+    folder: Path, split: str, k: int, max_queries: int | None
+) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """The first ``max_queries`` judged in ``split``, the corpus, BM25 top-``k`` candidates, qrels."""
+    from xrerank._optional import require
+    from xrerank.cli.inputs import load_id_texts, load_qrels
+    from xrerank.mining.bm25 import BM25Source
+
+    corpus_file = folder / "corpus.jsonl"
+    if not corpus_file.is_file():
+        raise CommandError(f"--beir {folder}: no corpus.jsonl there; expected a BEIR-format folder.")
+    qrels_file = folder / "qrels" / f"{split}.tsv"
+    if not qrels_file.is_file():
+        splits = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
+        raise CommandError(
+            f"--split {split}: {qrels_file} does not exist; splits in this folder: "
+            f"{', '.join(splits) or 'none'}."
+        )
+    queries_file = next(
+        (p for p in (folder / f"queries-{split}.jsonl", folder / "queries.jsonl") if p.is_file()), None
+    )
+    if queries_file is None:
+        raise CommandError(f"--beir {folder}: no queries.jsonl (or queries-{split}.jsonl) there.")
+    try:
+        require("bm25s", purpose="xrerank compare --beir (BM25 candidates)")
+    except ImportError as exc:
+        raise CommandError(str(exc)) from exc
+    documents = load_id_texts(str(corpus_file), "--beir corpus", with_title=True)
+    all_queries = load_id_texts(str(queries_file), "--beir queries", with_title=False)
+    qrels = load_qrels(str(qrels_file), "--beir qrels")
+    queries = {q: text for q, text in all_queries.items() if q in qrels}
+    if max_queries is not None:
+        queries = dict(list(queries.items())[:max_queries])
+    if not queries:
+        raise CommandError(f"--beir {folder}: no query of {queries_file.name} has judgments in {qrels_file}.")
+    ids = list(documents)
+    source = BM25Source([documents[d] for d in ids], ids=ids)
+    hits = source.search_batch(list(queries.values()), k)
+    candidates = {
+        qid: {str(c.id): float(c.score or 0.0) for c in found}
+        for qid, found in zip(queries, hits, strict=True)
+        if found
+    }
+    return queries, documents, candidates, {q: qrels[q] for q in candidates}

@@ -1,0 +1,53 @@
+"""``xrerank export``: write a cross-encoder as ONNX or OpenVINO (fp32 or int8) for fast CPU serving."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xrerank.cli.common import CommandError, add_allow_pickle_weights
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="Export a cross-encoder to ONNX or OpenVINO (optionally int8).",
+        description=(
+            "Export MODEL (hub name or directory) to OUT for ONNX Runtime or OpenVINO, checking the "
+            "export's scores against torch. Load the result with Reranker(OUT) or "
+            "`xrerank score --model OUT`. "
+            'Needs pip install "xrerank[onnx]" (or "xrerank[openvino]").'
+        ),
+    )
+    parser.add_argument("model", help="Hub name or local directory of the cross-encoder.")
+    parser.add_argument("out", help="Directory to write (must not exist or be empty, unless --overwrite).")
+    parser.add_argument("--backend", default="onnx", help="onnx (default) or openvino.")
+    parser.add_argument("--quantize", default=None, help="int8: dynamic int8 quantisation (default: fp32).")
+    parser.add_argument("--max-length", type=int, default=None, help="Token limit stored with the export.")
+    parser.add_argument("--overwrite", action="store_true", help="Replace OUT if it exists.")
+    add_allow_pickle_weights(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from xrerank import ModelLoadError
+    from xrerank.models.export import export_model
+
+    if args.backend not in ("onnx", "openvino"):
+        raise CommandError(f"--backend {args.backend}: expected onnx or openvino.")
+    if args.quantize not in (None, "int8"):
+        raise CommandError(f"--quantize {args.quantize}: expected int8 (or leave it out for fp32).")
+    try:
+        out = export_model(
+            args.model,
+            args.out,
+            backend=args.backend,
+            quantize=args.quantize,
+            max_length=args.max_length,
+            overwrite=args.overwrite,
+            allow_pickle_weights=args.allow_pickle_weights,
+        )
+    except (ImportError, ModelLoadError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"exported {args.model} -> {out} ({args.backend}, {args.quantize or 'fp32'})")
+    return 0

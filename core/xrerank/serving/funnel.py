@@ -1,0 +1,607 @@
+"""A multi-stage retrieval funnel: cheap recall, then the cross-encoder, then (optionally) an LLM.
+
+Each stage trades speed for precision on a smaller candidate set, e.g. 50 -> 10 -> 5:
+
+1. **Retrieve**: any :class:`xrerank.mining.sources.CandidateSource` returns ``stage1_k`` candidates:
+   a bi-encoder (:class:`~xrerank.mining.sources.EmbeddingSource`, :class:`~xrerank.mining.sources.FaissSource`),
+   BM25 (:class:`~xrerank.mining.bm25.BM25Source`), a LangChain retriever or vector store
+   (``langchain_xrerank.RetrieverSource`` / ``VectorStoreSource``) or a LlamaIndex index or
+   retriever (``llamaindex_xrerank.RetrieverSource``).
+2. **Rerank**: :meth:`xrerank.Reranker.rank` scores every (query, candidate) pair and keeps ``stage2_k``.
+3. **Listwise LLM** (optional): one prompt shows the LLM all stage-2 candidates under short ids
+   (1, 2, 3...) and asks for ``{"ranking": [ids...]}``, every id exactly once. The reply is
+   parsed as JSON and checked to be a permutation of the ids; on anything else (no JSON, prose
+   with two rankings, unknown, duplicate or missing ids, or an exception from the LLM) the funnel
+   keeps the stage-2 order, says so in :attr:`FunnelReport.llm_status` / ``llm_error`` and logs a
+   warning. The LLM is any callable ``prompt -> text``; ``langchain_xrerank.LangChainListwiseLLM``
+   and ``llamaindex_xrerank.LlamaIndexListwiseLLM`` wrap a chat model / LLM.
+
+Every run returns a :class:`FunnelReport` with each stage's candidate counts and wall time.
+
+Example:
+    >>> funnel = Funnel(BM25Source(passages), Reranker("./my-reranker"),  # doctest: +SKIP
+    ...                 config=FunnelConfig(stage1_k=50, stage2_k=10))
+    >>> result = funnel.run("how do cross-encoders score passages?")  # doctest: +SKIP
+    >>> [item.id for item in result.items], result.report.summary()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from xrerank.errors import RankingParseError
+from xrerank.validation import check_query
+
+if TYPE_CHECKING:
+    from xrerank.mining.sources import Candidate
+    from xrerank.scoring.reranker import RankedItem
+
+logger = logging.getLogger(__name__)
+
+LLMStatus = Literal["skipped", "ok", "fallback"]
+#: What stage 3 needs: a callable from a prompt to the model's text (sync or async). An object may
+#: also offer ``async acall(prompt) -> str``, which :meth:`Funnel.arun` prefers.
+LLMCallable = Callable[[str], "str | Awaitable[str]"]
+
+DEFAULT_LISTWISE_PROMPT = """You are ranking search results for a user's query.
+
+Query: {query}
+
+Candidates, each with its id in square brackets:
+{candidates}
+
+Order ALL {count} candidates from most to least relevant to the query. Answer with only a JSON object
+of the form {{"ranking": [<id>, <id>, ...]}} that lists every id above exactly once. No other text."""
+
+
+class SearchesCandidates(Protocol):
+    """Stage 1: what the funnel asks of a retriever (every CandidateSource has it)."""
+
+    def search(self, query: str, k: int) -> list[Candidate]: ...
+
+
+class RanksTexts(Protocol):
+    """Stage 2: what the funnel asks of a reranker (:class:`xrerank.Reranker` has it)."""
+
+    def rank(self, query: str, texts: Sequence[str], *, top_k: int | None = None) -> list[RankedItem]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelConfig:
+    """How many candidates each stage keeps, and how stage 3 is prompted.
+
+    Attributes:
+        stage1_k: Candidates the retriever returns (recall budget of the cross-encoder).
+        stage2_k: Candidates the cross-encoder keeps; these are what the LLM sees.
+        stage3_k: Candidates kept after the LLM; None keeps all ``stage2_k`` in the LLM's order.
+            Also applies when the funnel falls back to the stage-2 order, or runs without an LLM.
+        llm_max_chars: Each candidate's text is cut to this many characters in the prompt.
+        prompt_template: Stage-3 prompt with ``{query}``, ``{candidates}`` and ``{count}`` fields.
+            Keep the instruction to answer ``{"ranking": [...]}``; the parser expects that key.
+        raise_llm_errors: Re-raise exceptions thrown by the LLM callable (network, auth) instead
+            of falling back to the stage-2 order. Malformed answers always fall back.
+    """
+
+    stage1_k: int = 50
+    stage2_k: int = 10
+    stage3_k: int | None = None
+    llm_max_chars: int = 800
+    prompt_template: str = DEFAULT_LISTWISE_PROMPT
+    raise_llm_errors: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("stage1_k", "stage2_k", "llm_max_chars"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"FunnelConfig got {name}={value!r}; expected a positive int.")
+        if self.stage3_k is not None and (
+            isinstance(self.stage3_k, bool) or not isinstance(self.stage3_k, int) or self.stage3_k < 1
+        ):
+            raise ValueError(f"FunnelConfig got stage3_k={self.stage3_k!r}; expected a positive int or None.")
+        if self.stage2_k > self.stage1_k:
+            raise ValueError(
+                f"FunnelConfig got stage2_k={self.stage2_k} > stage1_k={self.stage1_k}; the cross-encoder "
+                "cannot keep more candidates than the retriever returns. Lower stage2_k or raise stage1_k."
+            )
+        if self.stage3_k is not None and self.stage3_k > self.stage2_k:
+            raise ValueError(
+                f"FunnelConfig got stage3_k={self.stage3_k} > stage2_k={self.stage2_k}; the LLM only sees "
+                "stage2_k candidates. Lower stage3_k or raise stage2_k."
+            )
+        for field_name in ("{query}", "{candidates}"):
+            if field_name not in self.prompt_template:
+                raise ValueError(
+                    f"FunnelConfig.prompt_template has no {field_name} field; the prompt must show the "
+                    "query and the candidates."
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelItem:
+    """One document that made it through the funnel.
+
+    Attributes:
+        id: The document id from the retriever (None when the retriever has none).
+        text: The document text.
+        retriever_score: Stage-1 similarity (None when the retriever reports none).
+        rerank_score: Stage-2 cross-encoder score (a plain float).
+        stage1_rank: 1-based position in the retriever's list.
+        stage2_rank: 1-based position after the cross-encoder.
+        llm_rank: 1-based position in the LLM's ranking; None without an accepted LLM ranking.
+    """
+
+    id: str | None
+    text: str
+    retriever_score: float | None
+    rerank_score: float
+    stage1_rank: int
+    stage2_rank: int
+    llm_rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageReport:
+    """Counts and time of one stage.
+
+    Attributes:
+        name: ``"retrieve"``, ``"rerank"`` or ``"llm"``.
+        candidates_in: Candidates the stage received (None for the retriever: the corpus).
+        candidates_out: Candidates the stage passed on.
+        seconds: Wall-clock time of the stage.
+    """
+
+    name: str
+    candidates_in: int | None
+    candidates_out: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelReport:
+    """What each stage did for one query.
+
+    Attributes:
+        query: The query.
+        stages: One :class:`StageReport` per stage that ran, in order.
+        llm_status: ``"skipped"`` (no LLM, or fewer than two candidates), ``"ok"`` (the LLM's
+            ranking was used) or ``"fallback"`` (its answer was unusable; stage-2 order kept).
+        llm_error: Why the LLM's answer was rejected, on fallback.
+        llm_output: The LLM's raw answer (for debugging), when it answered.
+        total_seconds: Wall-clock time of the whole run.
+    """
+
+    query: str
+    stages: tuple[StageReport, ...]
+    llm_status: LLMStatus
+    llm_error: str | None
+    llm_output: str | None
+    total_seconds: float
+
+    def stage(self, name: str) -> StageReport | None:
+        """The report of the stage called ``name``, or None if it did not run."""
+        return next((stage for stage in self.stages if stage.name == name), None)
+
+    def summary(self) -> str:
+        """A one-line account, e.g. ``retrieve 50 (3.1 ms) -> rerank 10 (41.0 ms) -> llm 5 (812 ms, ok)``.
+
+        Example:
+            >>> FunnelReport("q", (StageReport("retrieve", None, 3, 0.002),), "skipped", None, None,
+            ...              0.002).summary()
+            'retrieve 3 (2.0 ms); total 2.0 ms'
+        """
+        parts = []
+        for stage in self.stages:
+            extra = f", {self.llm_status}" if stage.name == "llm" else ""
+            parts.append(f"{stage.name} {stage.candidates_out} ({1000 * stage.seconds:.1f} ms{extra})")
+        text = " -> ".join(parts) + f"; total {1000 * self.total_seconds:.1f} ms"
+        if self.llm_status == "fallback":
+            text += f"; LLM fell back to the cross-encoder order: {self.llm_error}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelResult:
+    """The funnel's answer: the final documents, best first, and how they were chosen."""
+
+    items: list[FunnelItem]
+    report: FunnelReport
+
+    @property
+    def texts(self) -> list[str]:
+        """The final documents' texts, best first."""
+        return [item.text for item in self.items]
+
+
+def parse_ranking(output: str, count: int) -> list[int]:
+    """Read ``{"ranking": [...]}`` from an LLM answer and check it is a permutation of 1..count.
+
+    Accepted: the JSON object alone, inside a Markdown code fence, or once within prose; a bare
+    JSON list when it is the whole answer. Ids may be ints or digit strings. Rejected, with a
+    message saying why: no JSON, two different rankings, non-integer, unknown, duplicate or
+    missing ids.
+
+    Args:
+        output: The LLM's text.
+        count: How many candidates the prompt showed (ids 1..count).
+
+    Returns:
+        The ids, most relevant first.
+
+    Raises:
+        RankingParseError: When the answer is not a permutation of 1..count.
+
+    Example:
+        >>> parse_ranking('Sure! {"ranking": [2, 3, 1]}', 3)
+        [2, 3, 1]
+        >>> try:
+        ...     parse_ranking("[2, 2, 1]", 3)
+        ... except RankingParseError as error:
+        ...     print(error)
+        ranking repeats ids [2] and misses ids [3]; expected each of 1..3 once
+    """
+    if not isinstance(output, str):
+        raise RankingParseError(f"the LLM returned {type(output).__name__}, expected text")
+    raw = _extract_ranking(output)
+    ids: list[int] = []
+    for value in raw:
+        if isinstance(value, bool):
+            raise RankingParseError(f"ranking holds {value!r}; expected integer ids")
+        if isinstance(value, int):
+            ids.append(value)
+        elif isinstance(value, str) and value.strip().isdigit():
+            ids.append(int(value.strip()))
+        elif isinstance(value, float) and value.is_integer():
+            ids.append(int(value))
+        else:
+            raise RankingParseError(f"ranking holds {value!r}; expected integer ids")
+    unknown = sorted({i for i in ids if not 1 <= i <= count})
+    seen: set[int] = set()
+    repeated = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    missing = sorted(set(range(1, count + 1)) - set(ids))
+    problems = []
+    if unknown:
+        problems.append(f"has unknown ids {unknown}")
+    if repeated:
+        problems.append(f"repeats ids {repeated}")
+    if missing:
+        problems.append(f"misses ids {missing}")
+    if problems:
+        raise RankingParseError(f"ranking {' and '.join(problems)}; expected each of 1..{count} once")
+    return ids
+
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+
+
+def _extract_ranking(output: str) -> list[Any]:
+    text = output.strip()
+    fenced = _FENCE.findall(text)
+    for candidate in [*fenced, text]:
+        try:
+            value = json.loads(candidate.strip())
+        except ValueError:
+            continue
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict):
+            return _ranking_of(value)
+    decoder = json.JSONDecoder()
+    found: list[list[Any]] = []
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "ranking" in value:
+            ranking = _ranking_of(value)
+            if ranking not in found:
+                found.append(ranking)
+    if len(found) > 1:
+        raise RankingParseError(f"the answer holds {len(found)} different rankings; expected one")
+    if found:
+        return found[0]
+    preview = text[:120] + ("..." if len(text) > 120 else "")
+    raise RankingParseError(f'no JSON object with a "ranking" list in the answer: {preview!r}')
+
+
+def _ranking_of(value: dict[str, Any]) -> list[Any]:
+    if "ranking" not in value:
+        raise RankingParseError(f'the JSON object has keys {sorted(value)}; expected "ranking"')
+    ranking = value["ranking"]
+    if not isinstance(ranking, list):
+        raise RankingParseError(f'"ranking" is a {type(ranking).__name__}; expected a list of ids')
+    return ranking
+
+
+class Funnel:
+    """Retriever -> cross-encoder -> optional listwise LLM, with a report of every stage.
+
+    Args:
+        retriever: Stage 1: any object with ``search(query, k) -> list[Candidate]`` (every
+            :class:`xrerank.mining.sources.CandidateSource`). LangChain and LlamaIndex retrievers go through
+            ``langchain_xrerank.RetrieverSource`` / ``llamaindex_xrerank.RetrieverSource``.
+        reranker: Stage 2: an :class:`xrerank.Reranker` (or anything with the same ``rank``).
+        llm: Stage 3, optional: a callable ``prompt -> text`` (sync or async), e.g.
+            ``langchain_xrerank.LangChainListwiseLLM(chat_model)``.
+        config: Stage sizes and the stage-3 prompt (:class:`FunnelConfig`).
+
+    Example:
+        >>> from xrerank import Candidate
+        >>> class Docs:  # any CandidateSource
+        ...     def search(self, query, k):
+        ...         texts = ["Paris is in France.", "Figs."]
+        ...         return [Candidate(str(i), t, None) for i, t in enumerate(texts)][:k]
+        >>> class Lengths:  # stands in for a Reranker: longer text, higher score
+        ...     def rank(self, query, texts, *, top_k=None):
+        ...         from xrerank import RankedItem
+        ...         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))[:top_k]
+        ...         return [RankedItem(i, float(len(texts[i])), texts[i]) for i in order]
+        >>> funnel = Funnel(Docs(), Lengths(), llm=lambda prompt: '{"ranking": [2, 1]}',
+        ...                 config=FunnelConfig(stage1_k=2, stage2_k=2))
+        >>> result = funnel.run("capital of France")
+        >>> [item.id for item in result.items], result.report.llm_status
+        (['1', '0'], 'ok')
+    """
+
+    def __init__(
+        self,
+        retriever: SearchesCandidates,
+        reranker: RanksTexts,
+        *,
+        llm: LLMCallable | None = None,
+        config: FunnelConfig | None = None,
+    ) -> None:
+        if not callable(getattr(retriever, "search", None)):
+            hint = ""
+            modules = [cls.__module__ for cls in type(retriever).__mro__]
+            if any(module.startswith("langchain") for module in modules):
+                hint = " Wrap a LangChain retriever in langchain_xrerank.RetrieverSource(retriever)."
+            elif any(module.startswith("llama_index") for module in modules):
+                hint = " Wrap a LlamaIndex retriever or index in llamaindex_xrerank.RetrieverSource(...)."
+            raise TypeError(
+                f"Funnel got {type(retriever).__name__} as retriever; expected a CandidateSource "
+                f"(an object with search(query, k)).{hint}"
+            )
+        if not callable(getattr(reranker, "rank", None)):
+            raise TypeError(
+                f"Funnel got {type(reranker).__name__} as reranker; expected an xrerank.Reranker."
+            )
+        if llm is not None and not callable(llm):
+            raise TypeError(
+                f"Funnel got {type(llm).__name__} as llm; expected a callable prompt -> text, e.g. "
+                "langchain_xrerank.LangChainListwiseLLM(chat_model)."
+            )
+        self.retriever = retriever
+        self.reranker = reranker
+        self.llm = llm
+        self.config = config if config is not None else FunnelConfig()
+        if not isinstance(self.config, FunnelConfig):
+            raise TypeError(f"Funnel got {type(self.config).__name__} as config; expected FunnelConfig.")
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Funnel({type(self.retriever).__name__} -> {c.stage1_k}, {type(self.reranker).__name__} -> "
+            f"{c.stage2_k}, llm={'yes' if self.llm is not None else 'no'} -> {c.stage3_k})"
+        )
+
+    # ------------------------------------------------------------------------------ public API
+
+    def run(self, query: str) -> FunnelResult:
+        """Run every stage for ``query``.
+
+        Example:
+            >>> result = funnel.run("how do cross-encoders work?")  # doctest: +SKIP
+            >>> result.report.summary()  # doctest: +SKIP
+            'retrieve 50 (4.2 ms) -> rerank 10 (95.3 ms) -> llm 5 (811.0 ms, ok); total 910.6 ms'
+        """
+        query = check_query(query, caller="Funnel.run")
+        start = time.perf_counter()
+        candidates, stage1 = self._timed_retrieve(query)
+        t0 = time.perf_counter()
+        ranked = self._rerank(query, candidates)
+        stage2 = StageReport("rerank", len(candidates), len(ranked), time.perf_counter() - t0)
+        items = self._stage2_items(candidates, ranked)
+        if not self._wants_llm(items):
+            return self._finish(query, items, [stage1, stage2], start)
+        assert self.llm is not None
+        prompt = self.build_prompt(query, items)
+        t0 = time.perf_counter()
+        output, error = None, None
+        try:
+            output = self.llm(prompt)
+            if inspect.isawaitable(output):
+                _close(output)
+                raise TypeError("the LLM callable returned an awaitable; use Funnel.arun for an async LLM")
+        except Exception as exc:
+            if self.config.raise_llm_errors:
+                raise
+            error = f"the LLM call failed: {type(exc).__name__}: {exc}"
+        return self._apply_llm(query, items, output, error, [stage1, stage2], t0, start)
+
+    async def arun(self, query: str) -> FunnelResult:
+        """Async :meth:`run`: retrieval runs in a thread, the reranker and the LLM are awaited.
+
+        Example:
+            >>> result = await funnel.arun("how do cross-encoders work?")  # doctest: +SKIP
+        """
+        query = check_query(query, caller="Funnel.arun")
+        start = time.perf_counter()
+        candidates, stage1 = await asyncio.to_thread(self._timed_retrieve, query)
+        t0 = time.perf_counter()
+        texts = [c.text for c in candidates]
+        arank = getattr(self.reranker, "arank", None)
+        if not texts:
+            ranked: list[RankedItem] = []
+        elif arank is not None:
+            ranked = await arank(query, texts, top_k=self.config.stage2_k)
+        else:
+            ranked = await asyncio.to_thread(self._rerank, query, candidates)
+        stage2 = StageReport("rerank", len(candidates), len(ranked), time.perf_counter() - t0)
+        items = self._stage2_items(candidates, ranked)
+        if not self._wants_llm(items):
+            return self._finish(query, items, [stage1, stage2], start)
+        llm = self.llm
+        assert llm is not None
+        prompt = self.build_prompt(query, items)
+        t0 = time.perf_counter()
+        output, error = None, None
+        try:
+            acall = getattr(llm, "acall", None)
+            if acall is not None:
+                output = await acall(prompt)
+            elif inspect.iscoroutinefunction(llm) or inspect.iscoroutinefunction(
+                getattr(llm, "__call__", None)  # noqa: B004 - async __call__ on an object
+            ):
+                output = await llm(prompt)  # type: ignore[misc]
+            else:
+                output = await asyncio.to_thread(llm, prompt)
+                if inspect.isawaitable(output):
+                    output = await output
+        except Exception as exc:
+            if self.config.raise_llm_errors:
+                raise
+            error = f"the LLM call failed: {type(exc).__name__}: {exc}"
+        return self._apply_llm(query, items, output, error, [stage1, stage2], t0, start)
+
+    def build_prompt(self, query: str, items: Sequence[FunnelItem]) -> str:
+        """The stage-3 prompt: the query and the candidates under ids 1..n, in stage-2 order.
+
+        Example:
+            >>> item = FunnelItem("d1", "Paris is the capital.", None, 0.9, 1, 1)
+            >>> "[1] Paris is the capital." in funnel.build_prompt("capital?", [item])  # doctest: +SKIP
+            True
+        """
+        limit = self.config.llm_max_chars
+        lines = []
+        for position, item in enumerate(items, start=1):
+            text = " ".join(item.text.split())
+            if len(text) > limit:
+                text = text[: limit - 3].rstrip() + "..."
+            lines.append(f"[{position}] {text}")
+        return self.config.prompt_template.format(query=query, candidates="\n".join(lines), count=len(items))
+
+    # ------------------------------------------------------------------------------ internals
+
+    def _timed_retrieve(self, query: str) -> tuple[list[Candidate], StageReport]:
+        t0 = time.perf_counter()
+        found = list(self.retriever.search(query, self.config.stage1_k))
+        candidates: list[Candidate] = []
+        seen: set[str] = set()
+        for position, candidate in enumerate(found[: self.config.stage1_k]):
+            text = getattr(candidate, "text", None)
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"Funnel: the retriever {type(self.retriever).__name__} returned "
+                    f"{type(candidate).__name__} at position {position} without a str text; expected "
+                    "xrerank.mining.Candidate objects."
+                )
+            if candidate.id is not None:
+                if candidate.id in seen:
+                    continue  # the same document twice (e.g. two chunks mapped to one id) is scored once
+                seen.add(candidate.id)
+            candidates.append(candidate)
+        if len(candidates) < len(found[: self.config.stage1_k]):
+            logger.debug("Funnel dropped %d repeated ids from stage 1", len(found) - len(candidates))
+        return candidates, StageReport("retrieve", None, len(candidates), time.perf_counter() - t0)
+
+    def _rerank(self, query: str, candidates: list[Candidate]) -> list[RankedItem]:
+        if not candidates:
+            return []
+        return list(self.reranker.rank(query, [c.text for c in candidates], top_k=self.config.stage2_k))
+
+    @staticmethod
+    def _stage2_items(candidates: list[Candidate], ranked: list[RankedItem]) -> list[FunnelItem]:
+        items = []
+        for position, item in enumerate(ranked, start=1):
+            candidate = candidates[item.index]
+            score = candidate.score
+            items.append(
+                FunnelItem(
+                    id=candidate.id,
+                    text=candidate.text,
+                    retriever_score=None if score is None else float(score),
+                    rerank_score=float(item.score),
+                    stage1_rank=item.index + 1,
+                    stage2_rank=position,
+                )
+            )
+        return items
+
+    def _wants_llm(self, items: list[FunnelItem]) -> bool:
+        return self.llm is not None and len(items) >= 2
+
+    def _apply_llm(
+        self,
+        query: str,
+        items: list[FunnelItem],
+        output: Any,
+        error: str | None,
+        stages: list[StageReport],
+        t0: float,
+        start: float,
+    ) -> FunnelResult:
+        final = items
+        status: LLMStatus = "fallback"
+        if error is None:
+            try:
+                order = parse_ranking(output, len(items))
+            except RankingParseError as exc:
+                error = str(exc)
+            else:
+                status = "ok"
+                final = [_with_llm_rank(items[index - 1], rank) for rank, index in enumerate(order, start=1)]
+        if status == "fallback":
+            logger.warning(
+                "Funnel: the LLM's ranking for query %r was unusable (%s); keeping the cross-encoder order.",
+                query[:80],
+                error,
+            )
+        final = final[: self.config.stage3_k] if self.config.stage3_k is not None else final
+        stages.append(StageReport("llm", len(items), len(final), time.perf_counter() - t0))
+        text_output = output if isinstance(output, str) else None
+        return self._finish(query, final, stages, start, status=status, error=error, output=text_output)
+
+    def _finish(
+        self,
+        query: str,
+        items: list[FunnelItem],
+        stages: list[StageReport],
+        start: float,
+        *,
+        status: LLMStatus = "skipped",
+        error: str | None = None,
+        output: str | None = None,
+    ) -> FunnelResult:
+        if status == "skipped" and self.config.stage3_k is not None:
+            items = items[: self.config.stage3_k]
+        report = FunnelReport(
+            query=query,
+            stages=tuple(stages),
+            llm_status=status,
+            llm_error=error,
+            llm_output=output,
+            total_seconds=time.perf_counter() - start,
+        )
+        logger.debug("Funnel: %s", report.summary())
+        return FunnelResult(items=items, report=report)
+
+
+def _with_llm_rank(item: FunnelItem, rank: int) -> FunnelItem:
+    return FunnelItem(
+        item.id, item.text, item.retriever_score, item.rerank_score, item.stage1_rank, item.stage2_rank, rank
+    )
+
+
+def _close(awaitable: Any) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()  # a coroutine never awaited: close it so Python does not warn

@@ -1,0 +1,22 @@
+"""Training: from :class:`xrerank.examples.TrainingExample` s to a saved, evaluated reranker.
+
+:func:`train` runs sentence-transformers' ``CrossEncoderTrainer`` with checkpoints and
+resume; :func:`finetune` adds the before/after evaluation and the model card;
+:func:`distill_bi_encoder` distils a reranker into a bi-encoder.
+"""
+
+from __future__ import annotations
+
+from xrerank.training.distill import DistillationConfig, DistillationResult, distill_bi_encoder
+from xrerank.training.finetune import finetune
+from xrerank.training.trainer import TrainingConfig, TrainResult, train
+
+__all__ = [
+    "DistillationConfig",
+    "DistillationResult",
+    "TrainResult",
+    "TrainingConfig",
+    "distill_bi_encoder",
+    "finetune",
+    "train",
+]

@@ -1,0 +1,528 @@
+"""Teach a bi-encoder to rank like a cross-encoder: ``distill_bi_encoder``.
+
+A fine-tuned cross-encoder (the *teacher*) is accurate but reads every (query, passage)
+pair; a bi-encoder (the *student*) embeds passages once and is fast enough for first-stage
+retrieval. Distillation lets the teacher score the training pairs (queries from a retriever
+log with their positives and mined negatives, i.e. :class:`~xrerank.examples.TrainingExample`)
+and trains the student, with sentence-transformers' own ``SentenceTransformerTrainer``, to
+reproduce those scores:
+
+* ``margin_mse`` (default): per query, the student's similarity margins
+  ``sim(q, positive) - sim(q, negative_i)`` regress to the teacher's margins
+  (sentence-transformers' ``MarginMSELoss``, Hofstätter et al. 2020).
+* ``cosent``: only the *order* of the teacher's scores over the pairs of a batch is learned
+  (``CoSENTLoss``); insensitive to the teacher's score scale.
+* ``cosine``: the cosine similarity of each pair regresses to the teacher's score
+  (``CosineSimilarityLoss``, the recipe of the production-reranking article); needs
+  teacher scores in [0, 1].
+
+A teacher given as a path is loaded as an :class:`xrerank.Reranker` with sigmoid scores,
+so teacher scores lie in [0, 1], the range a cosine similarity can follow.
+:mod:`xrerank.evaluation.distillation_report` measures the result on held-out queries.
+
+Example:
+    >>> from xrerank.training.distill import DistillationConfig, distill_bi_encoder
+    >>> result = distill_bi_encoder(examples, "xrerank-demo/reranker",
+    ...                             DistillationConfig(output_dir="my-student"))  # doctest: +SKIP
+    >>> SentenceTransformer(str(result.model_path)).encode(["query"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from xrerank._optional import require
+from xrerank.examples import TrainingExample
+from xrerank.training.trainer import (
+    MINILM_ALIAS,
+    has_classification_head,
+    resolve_base_model,
+    save_model_atomically,
+)
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from xrerank.scoring.reranker import Reranker
+
+logger = logging.getLogger(__name__)
+
+DISTILLATION_LOSSES = ("margin_mse", "cosent", "cosine")
+
+
+@dataclass
+class DistillationConfig:
+    """Everything that decides a distillation run.
+
+    Attributes:
+        student: The bi-encoder to train: a SentenceTransformer name or directory;
+            ``"minilm"`` is the packaged all-MiniLM-L6-v2.
+        loss: ``"margin_mse"`` (student margins regress to teacher margins), ``"cosent"``
+            (the order of teacher scores within a batch) or ``"cosine"`` (cosine similarity
+            regresses to the teacher score in [0, 1]).
+        epochs: Passes over the training rows (fractions allowed).
+        max_steps: Optimiser steps; overrides ``epochs`` when set (a fixed CPU budget).
+        learning_rate: Peak learning rate. Higher than the usual 2e-5 because a log yields
+            only a few hundred rows, i.e. tens of steps, on a CPU.
+        batch_size: Rows per step: a query with its positive and ``num_negatives`` negatives
+            for ``margin_mse``, a (query, passage) pair otherwise.
+        warmup: Warm-up as a fraction of all steps (< 1) or a number of steps (>= 1).
+        weight_decay: AdamW weight decay.
+        max_length: Token limit of each text the student embeds.
+        teacher_max_length: Token limit of each (query, passage) pair when the teacher is given
+            as a path; None keeps the teacher's own setting.
+        num_negatives: Negatives per positive. ``margin_mse`` skips examples with fewer
+            (every row of a batch has the same width); the pair losses use what there is.
+        seed: Seed for shuffling and dropout.
+        logging_steps: Log the training loss every N steps.
+        output_dir: Directory of the saved student (a plain SentenceTransformer directory).
+        overwrite: Replace an existing ``output_dir``.
+        show_progress: Progress bars for teacher scoring and training.
+        device: ``"cpu"``, ``"cuda"`` or None for the trainer's choice.
+        allow_pickle_weights: Load a student or teacher (given as a path or name) whose weights
+            are pickle files (``pytorch_model.bin``); they can run code when loaded, so only for
+            models you trust. Off: such models are refused (see :mod:`xrerank.models.weights_safety`).
+
+    Example:
+        >>> config = DistillationConfig(loss="cosent", epochs=2, output_dir="my-student")
+        >>> config.loss
+        'cosent'
+    """
+
+    student: str = MINILM_ALIAS
+    loss: str = "margin_mse"
+    epochs: float = 3.0
+    max_steps: int | None = None
+    learning_rate: float = 5e-5
+    batch_size: int = 16
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    max_length: int = 128
+    teacher_max_length: int | None = None
+    num_negatives: int = 3
+    seed: int = 42
+    logging_steps: int = 10
+    output_dir: str = "xrerank-student"
+    overwrite: bool = False
+    show_progress: bool = True
+    device: str | None = None
+    allow_pickle_weights: bool = False
+
+    def __post_init__(self) -> None:
+        if self.loss not in DISTILLATION_LOSSES:
+            raise ValueError(
+                f"DistillationConfig got loss={self.loss!r}; expected one of "
+                f"{', '.join(DISTILLATION_LOSSES)}."
+            )
+        if not isinstance(self.student, str) or not self.student:
+            raise ValueError(
+                f"DistillationConfig got student={self.student!r}; expected a SentenceTransformer name or "
+                "directory (or 'minilm'). Pass a loaded model as distill_bi_encoder(..., student=model)."
+            )
+        if not isinstance(self.allow_pickle_weights, bool):
+            raise ValueError(
+                f"DistillationConfig got allow_pickle_weights={self.allow_pickle_weights!r}; expected True "
+                "or False."
+            )
+        for name in ("batch_size", "num_negatives", "logging_steps"):
+            _check_int(name, getattr(self, name), minimum=1)
+        if self.max_steps is not None:
+            _check_int("max_steps", self.max_steps, minimum=1)
+        _check_int("max_length", self.max_length, minimum=8)
+        if self.teacher_max_length is not None:
+            _check_int("teacher_max_length", self.teacher_max_length, minimum=8)
+        for name in ("epochs", "learning_rate"):
+            value = getattr(self, name)
+            if not _is_real(value) or not value > 0:
+                raise ValueError(f"DistillationConfig got {name}={value!r}; expected a positive number.")
+        for name in ("warmup", "weight_decay"):
+            value = getattr(self, name)
+            if not _is_real(value) or value < 0:
+                raise ValueError(f"DistillationConfig got {name}={value!r}; expected a number >= 0.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return asdict(self)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_int(name: str, value: Any, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"DistillationConfig got {name}={value!r}; expected an int >= {minimum}.")
+
+
+@dataclass
+class DistillationResult:
+    """What :func:`distill_bi_encoder` did.
+
+    Attributes:
+        model_path: The saved student; loads with ``SentenceTransformer(str(model_path))``.
+        train_rows: Rows in the training dataset.
+        skipped_examples: Examples left out (``margin_mse``: fewer than ``num_negatives`` negatives).
+        teacher_pairs: Distinct (query, passage) pairs the teacher scored.
+        teacher_seconds: Wall-clock seconds of teacher scoring.
+        steps: Optimiser steps run.
+        train_seconds: Wall-clock seconds of ``trainer.train()``.
+        final_loss: Mean training loss reported by the trainer.
+        log_history: The trainer's log entries (loss every ``logging_steps``).
+    """
+
+    model_path: Path
+    train_rows: int
+    skipped_examples: int
+    teacher_pairs: int
+    teacher_seconds: float
+    steps: int
+    train_seconds: float
+    final_loss: float | None
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- teacher
+
+
+def load_teacher(teacher: Reranker | str | Path, config: DistillationConfig | None = None) -> Reranker:
+    """The teacher as an :class:`xrerank.Reranker`; a path is loaded with sigmoid scores.
+
+    A directory without a classification head (a plain encoder or a bi-encoder) is refused:
+    sentence-transformers would add a *random* head, and the student would learn noise.
+
+    Example:
+        >>> teacher = load_teacher("xrerank-demo/reranker")  # doctest: +SKIP
+        >>> teacher.activation  # doctest: +SKIP
+        'sigmoid'
+    """
+    from xrerank.scoring.reranker import Reranker
+
+    config = config or DistillationConfig()
+    if isinstance(teacher, Reranker):
+        if teacher.activation is None and config.loss == "cosine":
+            logger.warning(
+                "The teacher returns raw logits but loss='cosine' regresses cosine similarities (at most 1) "
+                "to its scores; build it with activation='sigmoid' or use loss='margin_mse'/'cosent'."
+            )
+        return teacher
+    if not isinstance(teacher, (str, Path)):
+        raise TypeError(
+            f"distill_bi_encoder got a {type(teacher).__name__} as teacher; expected an xrerank.Reranker or "
+            "the path of a fine-tuned cross-encoder (e.g. xrerank-demo/reranker from `xrerank demo`)."
+        )
+    path = os.fspath(teacher)
+    if has_classification_head(path) is False:
+        raise ValueError(
+            f"Teacher {path} has no classification head: it is a plain encoder or a bi-encoder, not a "
+            "cross-encoder. Pass a fine-tuned reranker directory (e.g. xrerank-demo/reranker from "
+            "`xrerank demo`, or the output of `xrerank train`)."
+        )
+    return Reranker(
+        path,
+        device="cpu" if config.device == "cpu" else "auto",
+        max_length=config.teacher_max_length,
+        activation="sigmoid",
+        show_progress_bar=config.show_progress,
+        local_files_only=os.path.isdir(path),
+        micro_batching=None,
+        allow_pickle_weights=config.allow_pickle_weights,
+    )
+
+
+def _check_examples(examples: Sequence[TrainingExample]) -> list[TrainingExample]:
+    if isinstance(examples, (str, bytes)) or not isinstance(examples, Sequence):
+        raise TypeError(
+            f"distill_bi_encoder got {type(examples).__name__} as examples; expected a list of "
+            "TrainingExample (from mine_hard_negatives or xrerank.examples.load_examples)."
+        )
+    if not examples:
+        raise ValueError(
+            "distill_bi_encoder got no training examples; mine some from your retriever log first "
+            "(xrerank.mine_hard_negatives or `xrerank mine`)."
+        )
+    for position, example in enumerate(examples):
+        if not isinstance(example, TrainingExample):
+            raise TypeError(
+                f"distill_bi_encoder got a {type(example).__name__} at examples[{position}]; expected "
+                "TrainingExample (see xrerank.examples.load_examples)."
+            )
+    return list(examples)
+
+
+def teacher_scored(
+    examples: Sequence[TrainingExample],
+    teacher: Reranker | str | Path | None,
+    config: DistillationConfig | None = None,
+) -> tuple[list[TrainingExample], int]:
+    """Copies of ``examples`` whose ``positive_scores``/``negative_scores`` are the teacher's.
+
+    With ``teacher=None`` the scores already on the examples are used (e.g. written by
+    ``mine_hard_negatives(..., teacher=...)``); every example must have them. Negatives are
+    cut to ``config.num_negatives``. Returns ``(examples, distinct pairs scored)``.
+
+    Example:
+        >>> scored, pairs = teacher_scored(examples, "xrerank-demo/reranker")  # doctest: +SKIP
+        >>> scored[0].positive_scores  # doctest: +SKIP
+        [0.97]
+    """
+    config = config or DistillationConfig()
+    examples = _check_examples(examples)
+    n = config.num_negatives
+    if teacher is None:
+        missing = next((e for e in examples if not e.has_teacher_scores), None)
+        if missing is not None:
+            raise ValueError(
+                f"distill_bi_encoder got teacher=None, but the example for query {missing.query!r} has no "
+                "teacher scores. Pass a teacher (an xrerank.Reranker or a fine-tuned cross-encoder path)."
+            )
+        trimmed = [
+            TrainingExample(
+                e.query,
+                list(e.positives),
+                list(e.negatives[:n]),
+                positive_scores=list(e.positive_scores),
+                negative_scores=list(e.negative_scores[:n]),
+                query_id=e.query_id,
+            )
+            for e in examples
+        ]
+        return trimmed, 0
+    reranker = load_teacher(teacher, config)
+    pairs = list(
+        dict.fromkeys((e.query, text) for e in examples for text in [*e.positives, *e.negatives[:n]])
+    )
+    scores = dict(zip(pairs, reranker.score_pairs(pairs), strict=True))
+    scored = [
+        TrainingExample(
+            e.query,
+            list(e.positives),
+            list(e.negatives[:n]),
+            positive_scores=[scores[(e.query, t)] for t in e.positives],
+            negative_scores=[scores[(e.query, t)] for t in e.negatives[:n]],
+            query_id=e.query_id,
+        )
+        for e in examples
+    ]
+    return scored, len(pairs)
+
+
+# --------------------------------------------------------------------------- rows and loss
+
+
+def build_distillation_rows(
+    examples: Sequence[TrainingExample], config: DistillationConfig
+) -> tuple[list[dict[str, Any]], int]:
+    """The dataset rows the configured loss reads, and how many examples were skipped.
+
+    Every example must carry teacher scores (see :func:`teacher_scored`).
+
+    * ``margin_mse``: (query, positive, negative_1..n, label=[teacher margins]), one row per
+      positive; examples with fewer than ``num_negatives`` negatives are skipped.
+    * ``cosent`` / ``cosine``: (query, passage, label=teacher score) for every positive and negative.
+
+    Example:
+        >>> ex = TrainingExample("q", ["p"], ["n"], positive_scores=[0.75], negative_scores=[0.25])
+        >>> build_distillation_rows([ex], DistillationConfig(num_negatives=1))[0]
+        [{'query': 'q', 'positive': 'p', 'negative_1': 'n', 'label': [0.5]}]
+    """
+    n = config.num_negatives
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    for example in examples:
+        if not example.has_teacher_scores:
+            raise ValueError(
+                f"The example for query {example.query!r} has no teacher scores; score it with "
+                "teacher_scored(...) first."
+            )
+        if config.loss != "margin_mse":
+            passages = [*example.positives, *example.negatives[:n]]
+            scores = [*example.positive_scores, *example.negative_scores[:n]]
+            rows.extend(
+                {"query": example.query, "passage": text, "label": float(score)}
+                for text, score in zip(passages, scores, strict=True)
+            )
+            continue
+        if len(example.negatives) < n:
+            skipped += 1
+            continue
+        for positive, positive_score in zip(example.positives, example.positive_scores, strict=True):
+            row: dict[str, Any] = {"query": example.query, "positive": positive}
+            row.update({f"negative_{i + 1}": example.negatives[i] for i in range(n)})
+            row["label"] = [float(positive_score - s) for s in example.negative_scores[:n]]
+            rows.append(row)
+    return rows, skipped
+
+
+def build_distillation_loss(student: SentenceTransformer, config: DistillationConfig) -> Any:
+    """The sentence-transformers loss named by ``config.loss``.
+
+    ``margin_mse`` and ``cosent`` compare texts with the student's own similarity function
+    (``model.similarity_pairwise``: cosine for all-MiniLM-L6-v2), the one it retrieves with.
+
+    Example:
+        >>> loss = build_distillation_loss(student, DistillationConfig(loss="cosent"))  # doctest: +SKIP
+    """
+    from sentence_transformers.sentence_transformer import losses
+
+    if config.loss == "margin_mse":
+        return losses.MarginMSELoss(student, similarity_fct=student.similarity_pairwise)
+    if config.loss == "cosent":
+        return losses.CoSENTLoss(student, similarity_fct=student.similarity_pairwise)
+    return losses.CosineSimilarityLoss(student)
+
+
+def load_student(config: DistillationConfig) -> SentenceTransformer:
+    """The student named by ``config.student`` (``"minilm"``: the packaged all-MiniLM-L6-v2).
+
+    Pickle-only weights are refused unless ``config.allow_pickle_weights``.
+
+    Example:
+        >>> student = load_student(DistillationConfig())  # doctest: +SKIP
+        >>> student.max_seq_length  # doctest: +SKIP
+        128
+    """
+    import torch
+
+    from xrerank.models.loading import load_sentence_transformer
+
+    path = resolve_base_model(config.student)
+    torch.manual_seed(config.seed)
+    model = load_sentence_transformer(
+        path,
+        allow_pickle_weights=config.allow_pickle_weights,
+        device=config.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        local_files_only=os.path.isdir(path),
+    )
+    model.max_seq_length = config.max_length
+    return model
+
+
+# --------------------------------------------------------------------------- training
+
+
+def distill_bi_encoder(
+    examples: Sequence[TrainingExample],
+    teacher: Reranker | str | Path | None,
+    config: DistillationConfig | None = None,
+    *,
+    student: SentenceTransformer | None = None,
+) -> DistillationResult:
+    """Train a bi-encoder to reproduce a cross-encoder's scores, and save it.
+
+    Args:
+        examples: Training queries with positives and negatives (e.g. mined from a retriever log
+            with :func:`xrerank.mine_hard_negatives`). Only the texts are used; the teacher
+            decides how relevant each one is.
+        teacher: A fine-tuned cross-encoder: an :class:`xrerank.Reranker` (its scores are used as
+            it returns them) or a directory (loaded with sigmoid scores in [0, 1]). None uses the
+            teacher scores already on the examples.
+        config: Loss and settings; defaults to :class:`DistillationConfig`'s defaults.
+        student: An already loaded SentenceTransformer to train in place instead of ``config.student``.
+
+    Returns:
+        A :class:`DistillationResult`; ``model_path`` is a plain SentenceTransformer directory,
+        written atomically (beside the target, then renamed).
+
+    Raises:
+        ValueError: No examples, no usable rows, a teacher that is not a cross-encoder, or an
+            existing ``output_dir`` without ``overwrite``.
+
+    Example:
+        >>> examples, _ = mine_hard_negatives(read_log("search-log.jsonl"), source)  # doctest: +SKIP
+        >>> result = distill_bi_encoder(examples, "my-reranker",
+        ...                             DistillationConfig(output_dir="my-student"))  # doctest: +SKIP
+    """
+    config = config or DistillationConfig()
+    if not isinstance(config, DistillationConfig):
+        raise TypeError(
+            f"distill_bi_encoder got {type(config).__name__} as config; expected DistillationConfig."
+        )
+    datasets = require("datasets", purpose="Distilling a bi-encoder")
+    require("accelerate", purpose="Distilling a bi-encoder")
+    output_dir = Path(config.output_dir)
+    if output_dir.exists() and not config.overwrite:
+        raise FileExistsError(
+            f"Output directory {output_dir} already exists; set overwrite=True or choose another output_dir."
+        )
+
+    started = time.perf_counter()
+    scored, teacher_pairs = teacher_scored(examples, teacher, config)
+    teacher_seconds = time.perf_counter() - started
+    rows, skipped = build_distillation_rows(scored, config)
+    if skipped:
+        logger.warning(
+            "%d of %d examples have fewer than %d negatives and were skipped for loss=margin_mse; mine "
+            "more negatives or lower num_negatives.",
+            skipped,
+            len(scored),
+            config.num_negatives,
+        )
+    if not rows:
+        raise ValueError(
+            f"No training rows for loss={config.loss!r}: every example has fewer than {config.num_negatives} "
+            "negatives. Mine more negatives, lower num_negatives or use loss='cosent'."
+        )
+
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+
+    if student is None:
+        student = load_student(config)
+    student.max_seq_length = config.max_length
+    # The trainer wants a working folder even with save_strategy="no"; it is removed afterwards.
+    checkpoints = Path(f"{os.fspath(output_dir).rstrip('/')}.checkpoints")
+    remove_checkpoints = not checkpoints.exists()
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(checkpoints),
+        num_train_epochs=float(config.epochs),
+        max_steps=config.max_steps if config.max_steps is not None else -1,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=float(config.warmup),
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        data_seed=config.seed,
+        logging_steps=config.logging_steps,
+        save_strategy="no",
+        disable_tqdm=not config.show_progress,
+        report_to="none",
+        use_cpu=config.device == "cpu",
+    )
+    trainer = SentenceTransformerTrainer(
+        model=student,
+        args=args,
+        train_dataset=datasets.Dataset.from_list(rows),
+        loss=build_distillation_loss(student, config),
+    )
+    logger.info(
+        "Distilling into %s: %d rows (loss=%s), %d teacher pairs.",
+        config.student,
+        len(rows),
+        config.loss,
+        teacher_pairs,
+    )
+    started = time.perf_counter()
+    output = trainer.train()
+    train_seconds = time.perf_counter() - started
+    # save_model_atomically only calls model.save(path), which a SentenceTransformer has too.
+    save_model_atomically(cast(Any, student), output_dir, overwrite=config.overwrite)
+    if remove_checkpoints:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    return DistillationResult(
+        model_path=output_dir,
+        train_rows=len(rows),
+        skipped_examples=skipped,
+        teacher_pairs=teacher_pairs,
+        teacher_seconds=float(teacher_seconds),
+        steps=int(trainer.state.global_step),
+        train_seconds=float(train_seconds),
+        final_loss=float(output.training_loss) if output.training_loss is not None else None,
+        log_history=list(trainer.state.log_history),
+    )

@@ -1,0 +1,258 @@
+"""The one call most users need: fine-tune, measure before/after, save with a model card.
+
+Example:
+    >>> from xrerank import finetune
+    >>> from xrerank.training.trainer import TrainingConfig
+    >>> config = TrainingConfig(output_dir="my-reranker")
+    >>> path = finetune(examples, config, eval_set=held_out)  # doctest: +SKIP
+    >>> Reranker(path).rank("my query", passages)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xrerank.evaluation.evaluate import EvalSet, choose_fusion_weight, fuse_runs
+from xrerank.examples import TrainingExample
+from xrerank.training.trainer import TrainingConfig, TrainResult, train
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
+logger = logging.getLogger(__name__)
+
+CARD_FILE = "README.md"
+INFO_FILE = "xrerank_training.json"
+METRICS = ("ndcg@10", "mrr@10")
+
+
+def _measure(model: CrossEncoder, eval_set: EvalSet, config: TrainingConfig) -> dict[str, Any]:
+    from xrerank.scoring.reranker import Reranker
+
+    was_training = model.training
+    reranker = Reranker(
+        model,
+        max_length=config.max_length,
+        cache_size=0,
+        activation=None,
+        long_passages=config.long_passages,
+    )
+    metrics, run = eval_set.evaluate(reranker, metrics=METRICS)
+    result: dict[str, Any] = {"reranker": metrics}
+    if eval_set.has_retriever_scores:
+        from xrerank.evaluation.evaluate import evaluate_run
+
+        result["retriever"] = evaluate_run(eval_set.candidates, eval_set.qrels, METRICS)
+        weight, _ = choose_fusion_weight(run, eval_set.candidates, eval_set.qrels)
+        result["fusion_weight"] = weight
+        result["fused"] = evaluate_run(fuse_runs(run, eval_set.candidates, weight), eval_set.qrels, METRICS)
+    if was_training:
+        model.train()
+    return result
+
+
+def finetune(
+    examples: Sequence[TrainingExample],
+    config: TrainingConfig | None = None,
+    *,
+    eval_set: EvalSet | Sequence[TrainingExample] | None = None,
+    cold_start: Sequence[TrainingExample] | None = None,
+    cold_start_epochs: float = 1.0,
+) -> Path:
+    """Fine-tune a reranker, measure it before and after, save it with a model card.
+
+    Args:
+        examples: Training queries with positives and mined negatives (logs).
+        config: Loss and settings (:class:`~xrerank.training.trainer.TrainingConfig`).
+        eval_set: Held-out queries (an :class:`~xrerank.evaluation.evaluate.EvalSet` with the retriever's
+            candidates, or held-out examples) scored before and after training. With
+            retriever scores, the card also records the best weight for fusing reranker and
+            retriever scores (chosen on this set, which must not be your test set).
+        cold_start: Self-supervised examples from the corpus
+            (:func:`xrerank.mining.cold_start.pseudo_query_examples`), trained on first.
+        cold_start_epochs: Epochs of the cold-start stage.
+
+    Returns:
+        The model directory: a plain sentence-transformers CrossEncoder with ``README.md``
+        (the card) and ``xrerank_training.json`` (the same facts, machine-readable).
+
+    Example:
+        >>> path = finetune(examples, TrainingConfig(loss="bce", output_dir="out"))  # doctest: +SKIP
+    """
+    config = config or TrainingConfig()
+    if config.long_passages == "max_window" and not cold_start:
+        _check_start_model_ranks(config)
+    if isinstance(eval_set, Sequence):
+        eval_set = EvalSet.from_examples(eval_set) if eval_set else None
+    before: dict[str, Any] | None = None
+    if eval_set is not None:
+        from xrerank.training.trainer import load_start_model
+
+        base, _ = load_start_model(config)
+        before = _measure(base, eval_set, config)
+        del base
+    requested = config
+    stage1: TrainResult | None = None
+    stage_dir: Path | None = None
+    if cold_start:
+        stage_dir = Path(f"{config.output_dir.rstrip('/')}.cold-start")
+        stage1 = train(
+            list(cold_start),
+            replace(
+                config,
+                output_dir=str(stage_dir),
+                epochs=cold_start_epochs,
+                max_steps=None,
+                overwrite=True,
+                resume=False,
+                # Windows are picked by a model that already ranks: the one stage 1 trains.
+                long_passages="truncate",
+            ),
+        )
+        # The head is no longer fresh after stage 1: one learning rate from here on.
+        config = replace(config, base_model=str(stage1.model_path), head_learning_rate=None)
+
+    def write_card(model: CrossEncoder, staging: Path) -> None:
+        after = _measure(model, eval_set, config) if eval_set is not None else None
+        info = _training_info(examples, requested, stage1, cold_start, before, after)
+        (staging / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+        (staging / CARD_FILE).write_text(model_card(info), encoding="utf-8")
+
+    result = train(examples, config, before_save=write_card)
+    if stage_dir is not None:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+    logger.info(
+        "Fine-tuned reranker saved to %s (%d steps, %.0fs).", result.model_path, result.steps, result.seconds
+    )
+    return result.model_path
+
+
+def _check_start_model_ranks(config: TrainingConfig) -> None:
+    """Fail before any work when ``max_window`` would pick windows with a fresh head."""
+    from xrerank.training.trainer import (
+        has_classification_head,
+        resolve_base_model,
+        windows_need_a_ranking_start,
+    )
+
+    if has_classification_head(resolve_base_model(config.base_model)) is False:
+        raise windows_need_a_ranking_start(config)
+
+
+def _training_info(
+    examples: Sequence[TrainingExample],
+    config: TrainingConfig,
+    stage1: TrainResult | None,
+    cold_start: Sequence[TrainingExample] | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    import sentence_transformers
+
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": {
+            "queries": len(examples),
+            "positives": sum(len(e.positives) for e in examples),
+            "negatives": sum(len(e.negatives) for e in examples),
+            "cold_start_examples": len(cold_start or ()),
+        },
+        "config": config.to_dict(),
+        "cold_start_stage": None
+        if stage1 is None
+        else {"steps": stage1.steps, "seconds": stage1.seconds, "rows": stage1.train_rows},
+        "metrics_before": before,
+        "metrics_after": after,
+        "versions": {
+            "sentence_transformers": sentence_transformers.__version__,
+            "python": platform.python_version(),
+        },
+    }
+
+
+def _metrics_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    if not after:
+        return ["No held-out evaluation was run (pass `eval_set` to `finetune`)."]
+    rows = ["| system | " + " | ".join(METRICS) + " |", "|---|" + "---|" * len(METRICS)]
+
+    def add(name: str, values: dict[str, float] | None) -> None:
+        if values:
+            rows.append(f"| {name} | " + " | ".join(f"{values[m]:.4f}" for m in METRICS) + " |")
+
+    add("retriever alone", after.get("retriever"))
+    add("reranker before fine-tuning", (before or {}).get("reranker"))
+    add("reranker after fine-tuning", after.get("reranker"))
+    if "fused" in after:
+        add(f"after, fused with retriever (w={after['fusion_weight']:.2f})", after["fused"])
+    return rows
+
+
+def _serving_note(config: dict[str, Any]) -> list[str]:
+    if config.get("long_passages") != "max_window":
+        return []
+    return [
+        "Trained on the best window of each long passage: serve it the same way, with "
+        f'`Reranker(path, max_length={config.get("max_length")}, long_passages="max_window")`.',
+        "",
+    ]
+
+
+def model_card(info: dict[str, Any]) -> str:
+    """The Markdown model card written next to the weights.
+
+    Example:
+        >>> "xrerank" in model_card({"data": {}, "config": {}, "metrics_before": None, "metrics_after": None})
+        True
+    """
+    config = info.get("config", {})
+    data = info.get("data", {})
+    settings = "\n".join(f"- `{k}`: `{v}`" for k, v in config.items() if k not in ("show_progress",))
+    fusion = ""
+    after = info.get("metrics_after") or {}
+    if "fusion_weight" in after:
+        fusion = (
+            "\n## Using it\n\nOn the held-out queries the best ranking combined the two scores per query as "
+            f"`{after['fusion_weight']:.2f} * z(reranker) + {1 - after['fusion_weight']:.2f} * z(retriever)` "
+            "(z = standardised within the query's candidates); see `xrerank.evaluation.evaluate.fuse_runs`.\n"
+        )
+    return "\n".join(
+        [
+            "---",
+            "library_name: sentence-transformers",
+            "tags: [cross-encoder, reranker, xrerank]",
+            "---",
+            "",
+            "# Reranker fine-tuned with xrerank",
+            "",
+            "A plain sentence-transformers CrossEncoder: load it with `CrossEncoder(path)` or "
+            "`xrerank.Reranker(path)`.",
+            "",
+            "## Data",
+            "",
+            f"- training queries: {data.get('queries', 0)}, positives: {data.get('positives', 0)}, "
+            f"hard negatives: {data.get('negatives', 0)}",
+            f"- cold-start (self-supervised) examples: {data.get('cold_start_examples', 0)}",
+            "",
+            "## Training",
+            "",
+            f"Loss `{config.get('loss')}` from `{config.get('base_model')}`.",
+            "",
+            *_serving_note(config),
+            settings,
+            "",
+            "## Held-out metrics (same candidates before and after)",
+            "",
+            *_metrics_rows(info.get("metrics_before"), info.get("metrics_after")),
+            fusion,
+            f"Created {info.get('created', '')} by xrerank.",
+            "",
+        ]
+    )
