@@ -1,4 +1,4 @@
-"""Cross-encoder -> bi-encoder distillation (xrerank.training.distill) and its report (xrerank.evaluation.distillation_report).
+"""Cross-encoder -> bi-encoder distillation (xrerank.training.distill) and its report.
 
 Teacher: a tiny random cross-encoder, deterministic, so a consistent if meaningless judge. conftest's
 tiny_model_dir scores every pair alike (its logits differ by ~0.005: random BERT outputs collapse),

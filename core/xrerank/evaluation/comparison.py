@@ -293,7 +293,7 @@ def compare_rerankers(
 
     Raises:
         ValueError: No rerankers, or no candidates.
-        KeyError: A candidate's query or document has no text (from :func:`xrerank.evaluation.evaluate.rerank_run`).
+        KeyError: A candidate's query or document has no text (from :func:`~xrerank.evaluation.rerank_run`).
 
     Example:
         >>> from xrerank import LateInteractionReranker, Reranker

@@ -305,7 +305,7 @@ def iter_hard_negatives(
             raise TypeError(
                 f"mining got {type(source).__name__} as source, which has no {method}(); expected a "
                 "CandidateSource such as FaissSource, EmbeddingSource, langchain_xrerank.VectorStoreSource "
-                "or llamaindex_xrerank.RetrieverSource (subclass xrerank.mining.sources.SourceBase for your own)."
+                "or llamaindex_xrerank.RetrieverSource (subclass SourceBase for your own)."
             )
     report = report if report is not None else MiningReport()
     return _run(_Miner(source, config, teacher, report), records, show_progress)

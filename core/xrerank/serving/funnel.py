@@ -3,7 +3,7 @@
 Each stage trades speed for precision on a smaller candidate set, e.g. 50 -> 10 -> 5:
 
 1. **Retrieve**: any :class:`xrerank.mining.sources.CandidateSource` returns ``stage1_k`` candidates:
-   a bi-encoder (:class:`~xrerank.mining.sources.EmbeddingSource`, :class:`~xrerank.mining.sources.FaissSource`),
+   a bi-encoder (:class:`~xrerank.mining.EmbeddingSource`, :class:`~xrerank.mining.FaissSource`),
    BM25 (:class:`~xrerank.mining.bm25.BM25Source`), a LangChain retriever or vector store
    (``langchain_xrerank.RetrieverSource`` / ``VectorStoreSource``) or a LlamaIndex index or
    retriever (``llamaindex_xrerank.RetrieverSource``).
