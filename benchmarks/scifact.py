@@ -236,7 +236,7 @@ def st_reference(
 def mine_examples(
     ctx: dict[str, Any], qids: list[str], num_negatives: int, range_max: int
 ) -> tuple[list[Any], float]:
-    from xrerank.mining.miner import MiningConfig, mine_hard_negatives
+    from xrerank.mining import MiningConfig, mine_hard_negatives
 
     records = [
         {"query": ctx["queries"][q], "query_id": q, "positive_ids": list(ctx["qrels"][q])} for q in qids
@@ -401,15 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     from sentence_transformers import SentenceTransformer
 
     from xrerank import Reranker
-    from xrerank.evaluation.evaluate import (
-        Comparison,
-        choose_fusion_weight,
-        compare,
-        fuse_runs,
-        per_query_report,
-        rerank_run,
-        top_k,
-    )
+    from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
+    from xrerank.evaluation.reports import Comparison, compare, per_query_report
+    from xrerank.evaluation.runs import rerank_run, top_k
     from xrerank.mining.bm25 import BM25Source
     from xrerank.mining.sources import FaissSource
 
@@ -654,7 +648,7 @@ def train_xrerank(
     vectors: Any,
     ids: list[str],
 ) -> tuple[str, int, dict]:
-    from xrerank.training.trainer import TrainingConfig, train
+    from xrerank.training import TrainingConfig, train
 
     loss = name.removeprefix("xrerank-").removesuffix("-coldstart")
     config = TrainingConfig(

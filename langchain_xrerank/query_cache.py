@@ -40,7 +40,7 @@ class SemanticCacheRunnable(Runnable[Any, Any]):
             expects a plain string input.
 
     Example:
-        >>> from xrerank import SemanticQueryCache
+        >>> from xrerank.serving import SemanticQueryCache
         >>> cache = SemanticQueryCache(encoder=minilm)  # doctest: +SKIP
         >>> cached = SemanticCacheRunnable(vectorstore.as_retriever(), cache)  # doctest: +SKIP
         >>> cached.invoke("How do I reset my password?")  # runs the retriever  # doctest: +SKIP

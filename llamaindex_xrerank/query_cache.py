@@ -40,7 +40,7 @@ class CachedQueryEngine(BaseQueryEngine):
         callback_manager: LlamaIndex callbacks; None uses the wrapped engine's.
 
     Example:
-        >>> from xrerank import SemanticQueryCache
+        >>> from xrerank.serving import SemanticQueryCache
         >>> engine = CachedQueryEngine(index.as_query_engine(), SemanticQueryCache(minilm))  # doctest: +SKIP
         >>> engine.query("How do I reset my password?")  # runs the engine  # doctest: +SKIP
         >>> engine.query("How can I reset my password?")  # served from the cache  # doctest: +SKIP

@@ -7,7 +7,7 @@ import os
 import sys
 
 from xrerank.examples import TrainingExample
-from xrerank.training.trainer import TrainingConfig, train
+from xrerank.training import TrainingConfig, train
 
 
 def main() -> None:

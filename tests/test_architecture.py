@@ -26,7 +26,7 @@ ALLOWED = {
     "evaluation": {"models", "scoring"},
     "serving": {"models", "scoring", "mining"},
 }
-SHARED = {"errors", "examples", "validation", "_optional", "__init__", "__main__"}
+SHARED = {"errors", "examples", "jsonl", "validation", "_optional", "__init__", "__main__"}
 
 
 def _module_name(path: Path) -> str:

@@ -25,7 +25,7 @@ SAVER = textwrap.dedent(
     """
     import sys, time
     from sentence_transformers import CrossEncoder
-    from xrerank.training.trainer import save_model_atomically
+    from xrerank.training.checkpoints import save_model_atomically
 
     first, second, target, pause = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     models = [CrossEncoder(first, device="cpu"), CrossEncoder(second, device="cpu")]
@@ -108,7 +108,7 @@ def kill_group(process: subprocess.Popen[str]) -> None:
 
 
 def test_sigkill_at_any_point_of_a_save_leaves_a_complete_model(two_models, tmp_path) -> None:
-    from xrerank.training.trainer import save_model_atomically
+    from xrerank.training.checkpoints import save_model_atomically
 
     first, second = two_models
     expected = [scores_of(first), scores_of(second)]

@@ -16,7 +16,7 @@ from xrerank.cli import main as cli_main
 from xrerank.errors import LogFormatError
 from xrerank.examples import TrainingExample
 from xrerank.mining import EmbeddingSource
-from xrerank.training.trainer import TrainingConfig
+from xrerank.training.config import TrainingConfig
 
 
 def _source():

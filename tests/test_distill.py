@@ -18,12 +18,8 @@ from conftest import MINING_CORPUS
 
 from xrerank.evaluation.distillation_report import bi_encoder_run, distillation_report, query_gap
 from xrerank.examples import TrainingExample
-from xrerank.training.distill import (
-    DistillationConfig,
-    build_distillation_rows,
-    distill_bi_encoder,
-    teacher_scored,
-)
+from xrerank.training.distill import DistillationConfig, distill_bi_encoder, teacher_scored
+from xrerank.training.rows import build_distillation_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 

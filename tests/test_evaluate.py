@@ -8,19 +8,11 @@ import random
 
 import pytest
 
-from xrerank.evaluation.evaluate import (
-    Comparison,
-    EvalSet,
-    choose_fusion_weight,
-    compare,
-    evaluate_run,
-    fuse_runs,
-    per_query_metrics,
-    per_query_report,
-    query_metric,
-    rerank_run,
-    top_k,
-)
+from xrerank.evaluation.eval_set import EvalSet
+from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
+from xrerank.evaluation.metrics import evaluate_run, per_query_metrics, query_metric
+from xrerank.evaluation.reports import Comparison, compare, per_query_report
+from xrerank.evaluation.runs import rerank_run, top_k
 
 
 def random_case(seed: int) -> tuple[dict, dict]:

@@ -14,7 +14,7 @@ import pytest
 
 from xrerank import LateInteractionReranker, ModelLoadError, RankedItem
 from xrerank.scoring import RerankerProtocol
-from xrerank.scoring.late_interaction import maxsim, maxsim_many
+from xrerank.scoring.maxsim import maxsim, maxsim_many
 from xrerank.scoring.protocol import reranker_from_spec, spec_of
 from xrerank.scoring.ranking import select_ranked
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xrerank.errors import LogFormatError
-from xrerank.mining.logs import LogRecord, merge_records, normalize_text, read_log
+from xrerank.mining.log_reader import read_log
+from xrerank.mining.log_records import LogRecord, merge_records, normalize_text
 
 EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "examples" / "data" / "retriever_log.jsonl"
 
@@ -166,7 +167,7 @@ def test_each_kind_of_bad_record_is_explained(tmp_path, line, field, fragment):
 def test_skip_counts_and_reports_bad_lines(tmp_path, caplog):
     path = write_jsonl(tmp_path / "log.jsonl", [{"query": "a"}, "garbage", {"query": 1}, {"query": "b"}])
     reader = read_log(path, on_error="skip")
-    with caplog.at_level(logging.WARNING, logger="xrerank.mining.logs"):
+    with caplog.at_level(logging.WARNING, logger="xrerank.mining.log_reader"):
         records = list(reader)
     assert [r.query for r in records] == ["a", "b"]
     assert reader.stats.records == 2 and reader.stats.skipped == 2
@@ -257,7 +258,7 @@ def test_fuzzed_logs_never_crash_and_every_line_is_accounted_for(tmp_path, lines
 
 
 def test_split_by_positives_keeps_clicked_passages_on_one_side():
-    from xrerank.mining.logs import LogRecord, split_by_positives
+    from xrerank.mining.log_records import LogRecord, split_by_positives
 
     # 20 passages clicked by 3 queries each; one query clicked both d0 and d1, tying their groups.
     records = [LogRecord(f"q{i}", positive_ids=(f"d{i // 3}",)) for i in range(60)]
@@ -272,7 +273,7 @@ def test_split_by_positives_keeps_clicked_passages_on_one_side():
 
 
 def test_split_by_positives_rejects_a_share_outside_0_1():
-    from xrerank.mining.logs import LogRecord, split_by_positives
+    from xrerank.mining.log_records import LogRecord, split_by_positives
 
     with pytest.raises(ValueError, match=r"share=1\.5"):
         split_by_positives([LogRecord("q", positive_ids=("d",))], 1.5)

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from xrerank import FaissSource, LogRecord, MiningConfig, mine_hard_negatives
 from xrerank.examples import load_examples, save_examples
 from xrerank.mining import EmbeddingSource
-from xrerank.mining.logs import normalize_text
-from xrerank.mining.miner import MiningReport, iter_hard_negatives
+from xrerank.mining.log_records import normalize_text
+from xrerank.mining.miner import iter_hard_negatives
+from xrerank.mining.mining_report import MiningReport
 from xrerank.training.rows import to_bce_pairs, to_ntuples
 
 faiss = pytest.importorskip("faiss")

@@ -1,15 +1,19 @@
-"""Packaging promises: cheap imports, a pinned public API, the console script."""
+"""Packaging promises: cheap imports, a pinned public API, the console script, the license metadata."""
 
 from __future__ import annotations
 
 import importlib
 import subprocess
 import sys
+import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 import xrerank
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_import_does_not_load_torch():
@@ -139,3 +143,20 @@ def test_console_script_help():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert "score" in result.stdout
+
+
+def _installed_distribution() -> metadata.Distribution:
+    """xrerank as pip installed it here; a checkout's xrerank.egg-info in the cwd would shadow it."""
+    site_packages = list(dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]))
+    (distribution,) = metadata.distributions(name="xrerank", path=site_packages)
+    return distribution
+
+
+def test_distribution_declares_the_spdx_license_and_ships_it():
+    distribution = _installed_distribution()
+    assert distribution.metadata["License-Expression"] == "Apache-2.0"
+    assert distribution.metadata["License"] is None  # the deprecated free-text field
+    assert distribution.metadata.get_all("License-File") == ["LICENSE"]
+    shipped = [path for path in distribution.files or [] if path.name == "LICENSE"]
+    assert len(shipped) == 1, f"no LICENSE among {distribution.files}"
+    assert shipped[0].read_text(encoding="utf-8") == (REPO / "LICENSE").read_text(encoding="utf-8")

@@ -15,7 +15,8 @@ import pytest
 
 import xrerank.serving
 from xrerank.serving import CacheLookup, KeyTermGuard, QueryCacheConfig, SemanticQueryCache
-from xrerank.serving.query_cache import DEFAULT_MIN_SIMILARITY, normalize_query
+from xrerank.serving.key_terms import normalize_query
+from xrerank.serving.query_cache_types import DEFAULT_MIN_SIMILARITY
 
 
 def bag_of_words(queries: list[str]) -> np.ndarray:

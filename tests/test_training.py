@@ -11,8 +11,10 @@ import pytest
 
 from xrerank.examples import TrainingExample
 from xrerank.mining.cold_start import pseudo_query, pseudo_query_examples, sample_documents, split_sentences
+from xrerank.training.config import LOSSES, TrainingConfig
 from xrerank.training.finetune import CARD_FILE, INFO_FILE, finetune
-from xrerank.training.trainer import LOSSES, TrainingConfig, build_rows, train
+from xrerank.training.rows import build_rows
+from xrerank.training.trainer import train
 
 
 def make_examples(n: int = 8, negatives: int = 3, teacher: bool = False) -> list[TrainingExample]:

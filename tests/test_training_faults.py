@@ -17,7 +17,7 @@ import pytest
 from test_training import config_for, make_examples
 
 from xrerank.examples import load_examples, save_examples
-from xrerank.training.trainer import TrainingConfig, train
+from xrerank.training import TrainingConfig, train
 
 MAX_STEPS = 30
 SAVE_STEPS = 3
@@ -28,7 +28,7 @@ TRAINER = textwrap.dedent(
     """
     import json, sys, time
     from transformers import TrainerCallback
-    from xrerank.training.trainer import TrainingConfig, train
+    from xrerank.training import TrainingConfig, train
     from xrerank.examples import load_examples
 
     class Slow(TrainerCallback):

@@ -87,7 +87,8 @@ def test_both_adapters_refuse_pickle_weights_unless_told(pickle_dir: Path, tiny_
 
 
 def test_training_refuses_a_pickle_start_model_unless_told(pickle_dir: Path) -> None:
-    from xrerank.training.trainer import TrainingConfig, load_start_model
+    from xrerank.training.config import TrainingConfig
+    from xrerank.training.start_model import load_start_model
 
     with pytest.raises(PickleWeightsError, match="TrainingConfig"):
         load_start_model(TrainingConfig(base_model=str(pickle_dir), device="cpu"))
@@ -232,7 +233,8 @@ ISOLATED_CHECKS = textwrap.dedent(
     from langchain_xrerank import XRerankCompressor
     from llama_index.core.schema import NodeWithScore, TextNode
     from llamaindex_xrerank import XRerankPostprocessor
-    from xrerank.training.trainer import TrainingConfig, load_start_model
+    from xrerank.training.config import TrainingConfig
+    from xrerank.training.start_model import load_start_model
 
     Reranker(remote_dir, device="cpu").score("q", ["p"])
     XRerankCompressor(model=remote_dir).compress_documents([Document(page_content="p")], "q")

@@ -202,7 +202,7 @@ def long_examples(n: int = 6) -> list:
 
 
 def window_config(tmp_path, model_dir, name: str, **overrides):
-    from xrerank.training.trainer import TrainingConfig
+    from xrerank.training.config import TrainingConfig
 
     options = dict(
         base_model=str(model_dir),
@@ -240,8 +240,8 @@ def test_training_on_windows_is_training_on_the_start_models_best_windows(tmp_pa
 
 
 def test_windows_from_a_fresh_head_are_refused_before_any_work(tmp_path, tiny_encoder_dir):
+    from xrerank.training import TrainingConfig, train
     from xrerank.training.finetune import finetune
-    from xrerank.training.trainer import TrainingConfig, train
 
     config = window_config(tmp_path, tiny_encoder_dir, "fresh", long_passages="max_window")
     for run in (lambda: train(long_examples(), config), lambda: finetune(long_examples(), config)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from xrerank.mining.logs import LogError
+    from xrerank.mining.log_fields import LogError
 
 
 class ModelLoadError(OSError):

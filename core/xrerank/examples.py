@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xrerank.jsonl import read_jsonl
+
 
 @dataclass
 class TrainingExample:
@@ -31,8 +33,8 @@ class TrainingExample:
 
     Example:
         >>> ex = TrainingExample("what is BM25?", ["BM25 is a ranking function."], ["BM25 is a road."])
-        >>> to_bce_pairs([ex])[0]
-        {'query': 'what is BM25?', 'passage': 'BM25 is a ranking function.', 'label': 1.0}
+        >>> TrainingExample.from_dict(ex.to_dict()) == ex
+        True
     """
 
     query: str
@@ -122,12 +124,9 @@ def load_examples(path: str | Path) -> list[TrainingExample]:
 
 
 def iter_examples(path: str | Path) -> Iterator[TrainingExample]:
-    """Stream examples from a JSONL file written by :func:`save_examples`."""
-    with open(path, encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield TrainingExample.from_dict(json.loads(line))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path}:{line_number}: not a valid training example: {exc}") from exc
+    """Stream examples from a JSONL file written by :func:`save_examples`; errors name the file and line."""
+    for line_number, record in read_jsonl(path):
+        try:
+            yield TrainingExample.from_dict(record)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path}:{line_number}: not a valid training example: {exc}") from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_allow_pickle_weights
+from xrerank.cli.common import CommandError, add_allow_pickle_weights, add_no_progress, check_int_flag
 from xrerank.cli.inputs import add_store_arguments, build_source, read_corpus
 
 
@@ -42,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="Seed of the sample and of random_sentence.")
     parser.add_argument("--text-template", default="{text}", help="Passage text, e.g. '{title}. {text}'.")
     add_allow_pickle_weights(parser, models="--encoder models")
-    parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+    add_no_progress(parser)
     parser.set_defaults(handler=run)
 
 
@@ -50,10 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from xrerank.examples import save_examples
     from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
 
-    if args.count < 0:
-        raise CommandError(f"--count {args.count}: expected 0 (all passages) or a positive number.")
-    if args.num_negatives < 1:
-        raise CommandError(f"--num-negatives {args.num_negatives}: expected at least 1.")
+    check_int_flag(args.count, "--count", minimum=0, expected="0 (all passages) or a positive number")
+    check_int_flag(args.num_negatives, "--num-negatives")
     ids, texts = read_corpus(args.corpus, args.text_template)
     source = build_source(args, ids, texts)
     sample = sample_documents(dict(zip(ids, texts, strict=True)), args.count, seed=args.seed)

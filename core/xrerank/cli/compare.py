@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_allow_pickle_weights
+from xrerank.cli.common import (
+    CommandError,
+    add_allow_pickle_weights,
+    add_no_progress,
+    check_int_flag,
+    user_errors,
+)
+from xrerank.cli.inputs import Run, load_id_texts, load_qrels, read_eval_inputs
 
 _NAME_WIDTH = 40
 
@@ -39,19 +46,18 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--output", "--out", dest="output", help="Save the comparison as JSON here.")
     parser.add_argument("--plot", metavar="PATH", help="Save a PNG of NDCG@10 (or tau) against pairs/s.")
     add_allow_pickle_weights(parser)
-    parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    add_no_progress(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from xrerank import ModelLoadError
     from xrerank.evaluation.comparison import compare_rerankers
-    from xrerank.evaluation.evaluate import evaluate_run, top_k
+    from xrerank.evaluation.metrics import evaluate_run
+    from xrerank.evaluation.runs import top_k
 
-    if args.top_k < 1:
-        raise CommandError(f"--top-k {args.top_k}: expected a positive number.")
-    if args.max_queries is not None and args.max_queries < 1:
-        raise CommandError(f"--max-queries {args.max_queries}: expected a positive number.")
+    check_int_flag(args.top_k, "--top-k", expected="a positive number")
+    check_int_flag(args.max_queries, "--max-queries", optional=True, expected="a positive number")
     specs = _named_specs(args.models)
     queries, documents, candidates, qrels = _load_inputs(args)
     candidates = top_k(candidates, args.top_k)
@@ -62,23 +68,19 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from xrerank._optional import require
 
-        try:  # fail before minutes of scoring, not after
+        with user_errors(ImportError):  # fail before minutes of scoring, not after
             require("matplotlib", purpose="xrerank compare --plot")
-        except ImportError as exc:
-            raise CommandError(str(exc)) from exc
 
     rerankers = {}
     for name, spec in specs.items():
-        try:
+        with user_errors(ModelLoadError, ValueError, TypeError, OSError, prefix=f"model {spec!r}: "):
             rerankers[name] = _build(spec, args).load()  # every model loads before any is timed
-        except (ModelLoadError, ValueError, TypeError, OSError) as exc:
-            raise CommandError(f"model {spec!r}: {exc}") from exc
     try:
         comparison = compare_rerankers(
             rerankers, queries, candidates, documents, qrels, show_progress=not args.no_progress
         )
     except (KeyError, ValueError) as exc:
-        raise CommandError(str(exc).strip("'\"")) from exc
+        raise CommandError(str(exc).strip("'\"")) from exc  # a KeyError's str() is quoted
     if comparison.results[0].ndcg_at_10 is not None:
         assert qrels is not None
         retriever = evaluate_run(candidates, qrels, ["ndcg@10"])["ndcg@10"]
@@ -139,9 +141,7 @@ def _build(spec: str, args: argparse.Namespace) -> Any:
     return reranker_from_spec(spec, **options)
 
 
-def _load_inputs(
-    args: argparse.Namespace,
-) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, float]], dict[str, dict[str, float]] | None]:
+def _load_inputs(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str], Run, Run | None]:
     files = {name: getattr(args, name) for name in ("queries", "documents", "candidates", "qrels")}
     if args.beir and any(files.values()):
         raise CommandError("give either --beir DIR or --queries/--documents/--candidates files, not both.")
@@ -153,36 +153,14 @@ def _load_inputs(
             f"--{missing[0]} is required (or use --beir DIR); compare needs queries, documents and "
             "the retriever's candidates for them."
         )
-    from xrerank.cli.inputs import load_id_texts, load_qrels, load_run
-
-    queries = load_id_texts(files["queries"], "--queries", with_title=False)
-    documents = load_id_texts(files["documents"], "--documents", with_title=True)
-    candidates = load_run(files["candidates"])
-    if not candidates:
-        raise CommandError(f"--candidates {files['candidates']}: no candidates in it.")
-    unknown_query = next((q for q in candidates if q not in queries), None)
-    if unknown_query is not None:
-        raise CommandError(f"--candidates has query {unknown_query!r}, which is not in --queries.")
-    unknown_doc = next(((q, d) for q, docs in candidates.items() for d in docs if d not in documents), None)
-    if unknown_doc is not None:
-        raise CommandError(
-            f"--candidates lists document {unknown_doc[1]!r} for query {unknown_doc[0]!r}, which is not "
-            "in --documents; check that both files come from the same corpus."
-        )
-    qrels = None
-    if files["qrels"]:
-        qrels = {q: g for q, g in load_qrels(files["qrels"]).items() if q in candidates}
-        if not qrels:
-            raise CommandError("no query of --candidates has judgments in --qrels; check that the ids match.")
-    return queries, documents, candidates, qrels
+    return read_eval_inputs(files["queries"], files["documents"], files["candidates"], files["qrels"])
 
 
 def _load_beir(
     folder: Path, split: str, k: int, max_queries: int | None
-) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, str], dict[str, str], Run, Run]:
     """The first ``max_queries`` judged in ``split``, the corpus, BM25 top-``k`` candidates, qrels."""
     from xrerank._optional import require
-    from xrerank.cli.inputs import load_id_texts, load_qrels
     from xrerank.mining.bm25 import BM25Source
 
     corpus_file = folder / "corpus.jsonl"
@@ -200,10 +178,8 @@ def _load_beir(
     )
     if queries_file is None:
         raise CommandError(f"--beir {folder}: no queries.jsonl (or queries-{split}.jsonl) there.")
-    try:
+    with user_errors(ImportError):
         require("bm25s", purpose="xrerank compare --beir (BM25 candidates)")
-    except ImportError as exc:
-        raise CommandError(str(exc)) from exc
     documents = load_id_texts(str(corpus_file), "--beir corpus", with_title=True)
     all_queries = load_id_texts(str(queries_file), "--beir queries", with_title=False)
     qrels = load_qrels(str(qrels_file), "--beir qrels")

@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from xrerank.cli.common import CommandError
+from xrerank.cli.common import add_no_progress, check_int_flag, user_errors
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="Passages turned into pseudo-queries and trained on before the log (0 = off).",
     )
-    parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    add_no_progress(parser)
     parser.set_defaults(handler=run)
 
 
@@ -47,13 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         options = replace(options, epochs=args.epochs)
     if args.cold_start is not None:
-        if args.cold_start < 0:
-            raise CommandError(f"--cold-start {args.cold_start}: expected 0 (off) or a number of passages.")
+        check_int_flag(args.cold_start, "--cold-start", minimum=0, expected="0 (off) or a number of passages")
         options = replace(options, cold_start=args.cold_start)
     start = time.perf_counter()
-    try:
+    with user_errors(ImportError, ValueError):
         result = run_demo(options, say=lambda line: print(line, flush=True))
-    except (ImportError, ValueError) as exc:
-        raise CommandError(str(exc)) from exc
     print(f"done in {time.perf_counter() - start:.0f} s; fine-tuned model: {result.model_path}")
     return 0

@@ -6,8 +6,17 @@ import argparse
 import json
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_allow_pickle_weights, add_long_passages, load_config_file
-from xrerank.cli.inputs import load_id_texts, load_qrels, load_run, open_input
+from xrerank.cli.common import (
+    CommandError,
+    add_allow_pickle_weights,
+    add_config_option,
+    add_long_passages,
+    add_no_progress,
+    check_int_flag,
+    load_config_file,
+    user_errors,
+)
+from xrerank.cli.inputs import open_input, read_eval_inputs
 
 
 def add_parser(subparsers: Any) -> None:
@@ -51,14 +60,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seen-topics", help="Comma-separated topics present in the training data.")
     parser.add_argument("--out", help="Write the metrics table and per-query values as JSON here.")
     add_allow_pickle_weights(parser, default=None)
-    parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
-    parser.add_argument("--config", help="JSON/YAML file with defaults for these options.")
+    add_no_progress(parser)
+    add_config_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from xrerank import ModelLoadError, Reranker
-    from xrerank.evaluation.evaluate import compare, fuse_runs, per_query_report, rerank_run, top_k
+    from xrerank.evaluation.fusion import fuse_runs
+    from xrerank.evaluation.reports import compare, per_query_report
+    from xrerank.evaluation.runs import rerank_run, top_k
 
     config = load_config_file(args.config)
     option: dict[str, Any] = {
@@ -82,19 +93,14 @@ def run(args: argparse.Namespace) -> int:
     for name in ("queries", "documents", "candidates", "qrels"):
         if not option[name]:
             raise CommandError(f"--{name} is required (or set '{name}' in --config).")
-    queries = load_id_texts(option["queries"], "--queries", with_title=False)
-    documents = load_id_texts(option["documents"], "--documents", with_title=True)
-    k = option["top_k"] or 20
-    if k < 1:
-        raise CommandError(f"--top-k {k}: expected a positive number.")
-    candidates = top_k(load_run(option["candidates"]), k)
-    qrels = {q: g for q, g in load_qrels(option["qrels"]).items() if q in candidates}
-    missing = [q for q in candidates if q not in queries]
-    if missing:
-        raise CommandError(f"--candidates has query {missing[0]!r}, which is not in --queries.")
-    if not qrels:
-        raise CommandError("no query of --candidates has judgments in --qrels; check that the ids match.")
-    candidates = {q: candidates[q] for q in qrels}
+    k = 20 if option["top_k"] is None else option["top_k"]
+    check_int_flag(k, "--top-k", expected="a positive number")
+    queries, documents, retrieved, qrels = read_eval_inputs(
+        option["queries"], option["documents"], option["candidates"], option["qrels"]
+    )
+    assert qrels is not None  # --qrels is required above
+    best = top_k(retrieved, k)
+    candidates = {q: best[q] for q in qrels}
     runs: dict[str, dict[str, dict[str, float]]] = {"retriever": candidates}
     models = option["model"] or []
     if isinstance(models, str):
@@ -104,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         name, sep, path = spec.partition("=")
         if not sep:
             name, path = (f"model{position + 1}", spec)
-        try:
+        with user_errors(ModelLoadError, KeyError, ValueError, prefix=f"--model {spec}: "):
             reranker = Reranker(
                 path,
                 max_length=option["max_length"],
@@ -115,14 +121,10 @@ def run(args: argparse.Namespace) -> int:
             runs[name] = rerank_run(
                 reranker, queries, candidates, documents, show_progress=not args.no_progress
             )
-        except (ModelLoadError, KeyError, ValueError) as exc:
-            raise CommandError(f"--model {spec}: {exc}") from exc
         names.append(name)
         if option["fusion_weight"] is not None:
-            try:
+            with user_errors(ValueError, prefix="--fusion-weight: "):
                 runs[f"{name}+fusion"] = fuse_runs(runs[name], candidates, float(option["fusion_weight"]))
-            except ValueError as exc:
-                raise CommandError(f"--fusion-weight: {exc}") from exc
     metrics = ("ndcg@10", "mrr@10", f"recall@{min(k, 10)}", f"recall@{k}", "map")
     comparison = compare(runs, qrels, list(dict.fromkeys(metrics)))
     print(f"{len(qrels)} queries, reranking the retriever's top-{k}.\n")

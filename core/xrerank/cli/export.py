@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_allow_pickle_weights
+from xrerank.cli.common import CommandError, add_allow_pickle_weights, user_errors
 
 
 def add_parser(subparsers: Any) -> None:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--backend {args.backend}: expected onnx or openvino.")
     if args.quantize not in (None, "int8"):
         raise CommandError(f"--quantize {args.quantize}: expected int8 (or leave it out for fp32).")
-    try:
+    with user_errors(ImportError, ModelLoadError, ValueError):
         out = export_model(
             args.model,
             args.out,
@@ -47,7 +47,5 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             allow_pickle_weights=args.allow_pickle_weights,
         )
-    except (ImportError, ModelLoadError, ValueError) as exc:
-        raise CommandError(str(exc)) from exc
     print(f"exported {args.model} -> {out} ({args.backend}, {args.quantize or 'fp32'})")
     return 0

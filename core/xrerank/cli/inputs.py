@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-from pathlib import Path
 from typing import Any
 
-from xrerank.cli.common import CommandError
+from xrerank.cli.common import CommandError, existing_file, user_errors
+from xrerank.jsonl import read_jsonl
+
+# {query_id: {doc_id: score or grade}}: a retriever's run, or relevance judgments.
+Run = dict[str, dict[str, float]]
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,20 +28,13 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_corpus(path: str, template: str) -> tuple[list[str], list[str]]:
-    file = Path(path)
-    if not file.is_file():
-        raise CommandError(f"--corpus {path}: no such file.")
+    """Ids and passage texts (``template`` filled from each line's fields) of a ``--corpus`` JSONL."""
+    rows = read_jsonl(existing_file(path, "--corpus"))
     ids: list[str] = []
     texts: list[str] = []
-    with open(file, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CommandError(f"--corpus {path}:{number}: not valid JSON ({exc.msg}).") from exc
-            doc_id = row.get("_id", row.get("id")) if isinstance(row, dict) else None
+    with user_errors(ValueError, prefix="--corpus "):  # a bad line, named by read_jsonl as path:line
+        for number, row in rows:
+            doc_id = row.get("_id", row.get("id"))
             if doc_id is None:
                 raise CommandError(f"--corpus {path}:{number}: needs an '_id' or 'id' field.")
             try:
@@ -62,13 +57,12 @@ def build_source(args: argparse.Namespace, ids: list[str], texts: list[str]) -> 
 
     encoder = _load_encoder(args.encoder, allow_pickle_weights=args.allow_pickle_weights)
     if args.faiss_index:
-        try:
-            from xrerank._optional import require
+        from xrerank._optional import require
 
+        with user_errors(ImportError):
             faiss = require("faiss", purpose="--faiss-index")
+        try:
             index = faiss.read_index(str(args.faiss_index))
-        except ImportError as exc:
-            raise CommandError(str(exc)) from exc
         except RuntimeError as exc:
             raise CommandError(f"--faiss-index {args.faiss_index}: cannot read it as a FAISS index.") from exc
         if index.ntotal != len(ids):
@@ -87,40 +81,25 @@ def build_source(args: argparse.Namespace, ids: list[str], texts: list[str]) -> 
 
 
 def _load_encoder(name: str, *, allow_pickle_weights: bool) -> Any:
-    from xrerank.errors import PickleWeightsError
+    from xrerank.errors import ModelLoadError
     from xrerank.models.loading import load_sentence_transformer
 
-    try:
-        return load_sentence_transformer(name, allow_pickle_weights=allow_pickle_weights)
-    except PickleWeightsError as exc:
-        raise CommandError(f"--encoder {name}: {exc}") from exc
-    except Exception as exc:  # hub errors, missing directories, bad configs
-        raise CommandError(
-            f"--encoder {name}: cannot load a SentenceTransformer ({exc}). Pass a local "
-            "model directory or a hub name reachable from this machine."
-        ) from exc
+    # models.loading words every load failure (pickle weights included); the CLI names the flag.
+    with user_errors(ModelLoadError, prefix=f"--encoder {name}: "):
+        encoder = load_sentence_transformer(name, allow_pickle_weights=allow_pickle_weights)
+    return encoder
 
 
 def open_input(path: str, flag: str) -> Any:
-    if not Path(path).is_file():
-        raise CommandError(f"{flag} {path}: no such file.")
-    return open(path, encoding="utf-8")
+    """``path`` opened for reading, or a :class:`CommandError` naming ``flag``."""
+    return open(existing_file(path, flag), encoding="utf-8")
 
 
 def read_jsonl_records(path: str, flag: str) -> list[dict[str, Any]]:
-    rows = []
-    with open_input(path, flag) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CommandError(f"{flag} {path}:{number}: not valid JSON ({exc.msg}).") from exc
-            if not isinstance(row, dict):
-                raise CommandError(f"{flag} {path}:{number}: expected a JSON object.")
-            rows.append(row)
-    return rows
+    """Every record of a JSONL file, or a :class:`CommandError` naming ``flag``, the file and the line."""
+    existing_file(path, flag)
+    with user_errors(ValueError, prefix=f"{flag} "):  # read_jsonl names the file and line
+        return [record for _, record in read_jsonl(path)]
 
 
 def load_id_texts(path: str, flag: str, *, with_title: bool) -> dict[str, str]:
@@ -137,9 +116,9 @@ def load_id_texts(path: str, flag: str, *, with_title: bool) -> dict[str, str]:
     return out
 
 
-def load_run(path: str, flag: str = "--candidates") -> dict[str, dict[str, float]]:
+def load_run(path: str, flag: str = "--candidates") -> Run:
     """A run from a TREC run file or JSONL (query_id, doc_id, score)."""
-    run: dict[str, dict[str, float]] = {}
+    run: Run = {}
     if path.endswith(".jsonl") or path.endswith(".json"):
         for number, row in enumerate(read_jsonl_records(path, flag), start=1):
             try:
@@ -165,9 +144,9 @@ def load_run(path: str, flag: str = "--candidates") -> dict[str, dict[str, float
     return run
 
 
-def load_qrels(path: str, flag: str = "--qrels") -> dict[str, dict[str, float]]:
+def load_qrels(path: str, flag: str = "--qrels") -> Run:
     """Judgments from a BEIR TSV (with header) or a TREC qrels file."""
-    qrels: dict[str, dict[str, float]] = {}
+    qrels: Run = {}
     with open_input(path, flag) as handle:
         reader = (
             csv.reader(handle, delimiter="\t") if path.endswith(".tsv") else (line.split() for line in handle)
@@ -189,3 +168,33 @@ def load_qrels(path: str, flag: str = "--qrels") -> dict[str, dict[str, float]]:
                 raise CommandError(f"{flag} {path}:{number}: grade {grade!r} is not a number.") from exc
             qrels.setdefault(qid, {})[did] = value
     return qrels
+
+
+def read_eval_inputs(
+    queries: str, documents: str, candidates: str, qrels: str | None
+) -> tuple[dict[str, str], dict[str, str], Run, Run | None]:
+    """The ``--queries``, ``--documents``, ``--candidates`` and ``--qrels`` files, checked against each other.
+
+    Every candidate's query must be in the queries and its document in the documents; the
+    judgments (when given) are kept for the candidates' queries and must cover at least one.
+    """
+    query_texts = load_id_texts(queries, "--queries", with_title=False)
+    document_texts = load_id_texts(documents, "--documents", with_title=True)
+    run = load_run(candidates)
+    if not run:
+        raise CommandError(f"--candidates {candidates}: no candidates in it.")
+    unknown_query = next((q for q in run if q not in query_texts), None)
+    if unknown_query is not None:
+        raise CommandError(f"--candidates has query {unknown_query!r}, which is not in --queries.")
+    unknown_doc = next(((q, d) for q, docs in run.items() for d in docs if d not in document_texts), None)
+    if unknown_doc is not None:
+        raise CommandError(
+            f"--candidates lists document {unknown_doc[1]!r} for query {unknown_doc[0]!r}, which is not "
+            "in --documents; check that both files come from the same corpus."
+        )
+    if qrels is None:
+        return query_texts, document_texts, run, None
+    judged = {q: grades for q, grades in load_qrels(qrels).items() if q in run}
+    if not judged:
+        raise CommandError("no query of --candidates has judgments in --qrels; check that the ids match.")
+    return query_texts, document_texts, run, judged

@@ -7,41 +7,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_allow_pickle_weights, load_config_file
+from xrerank.cli.common import (
+    CommandError,
+    add_allow_pickle_weights,
+    add_config_option,
+    add_no_progress,
+    existing_file,
+    user_errors,
+)
+from xrerank.cli.config_flags import add_config_flags, config_from_args
 from xrerank.cli.inputs import add_store_arguments, build_source, read_corpus
+from xrerank.mining import MiningConfig
 
-# Option name -> default, for options that a --config file may also set.
-_DEFAULTS: dict[str, Any] = {
-    "num_negatives": 5,
-    "range_min": 0,
-    "range_max": None,
-    "sampling": "top",
-    "seed": 0,
-    "random_share": 0.0,
-    "relative_margin": 0.05,
-    "absolute_margin": None,
-    "max_score": None,
-    "min_score": None,
+# Options mine handles itself that a --config file may also set, with their defaults.
+_COMMAND_DEFAULTS: dict[str, Any] = {
     "teacher": None,
-    "teacher_margin": 0.0,
-    "min_negatives": 1,
-    "batch_size": 64,
     "on_error": "raise",
     "text_template": "{text}",
     "max_line_bytes": None,
 }
-
-
-_UNSET: Any = object()  # an option not given on the command line
-
-
-def _optional_float(text: str) -> float | None:
-    if text.lower() in ("none", "off"):
-        return None
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from exc
 
 
 def add_parser(subparsers: Any) -> None:
@@ -52,34 +36,31 @@ def add_parser(subparsers: Any) -> None:
             "Read a retriever log (JSONL/CSV, schema in docs/retriever-logs.md), search each query in "
             "your existing FAISS index (or, for small corpora, an in-memory embedding of --corpus), drop "
             "known positives and likely false negatives, and write training examples as JSONL. Only the "
-            "queries are embedded when --faiss-index is given."
+            "queries are embedded when --faiss-index is given. Options not given fall back to --config, "
+            "then to the defaults shown."
         ),
     )
     parser.add_argument("--log", action="append", required=True, help="Retriever log file (repeatable).")
     add_store_arguments(parser)
     parser.add_argument("--output", "-o", required=True, help="Where to write the examples (JSONL).")
-    parser.add_argument("--text-template", help="Passage text from a corpus line, e.g. '{title}. {text}'.")
+    unset = argparse.SUPPRESS  # absent unless given, so a --config file can set these too
+    parser.add_argument(
+        "--text-template",
+        default=unset,
+        help="Passage text from a corpus line, e.g. '{title}. {text}' (default: {text}).",
+    )
     add_allow_pickle_weights(parser, models="--encoder/--teacher models")
-    group = parser.add_argument_group("mining")
-    group.add_argument("--num-negatives", type=int, help="Negatives per query (default 5).")
-    group.add_argument("--range-min", type=int, help="Skip the best-ranked N candidates (default 0).")
-    group.add_argument("--range-max", type=int, help="Consider candidates up to this rank.")
-    group.add_argument("--sampling", choices=("top", "random"), help="Take the top survivors or sample.")
-    group.add_argument("--seed", type=int, help="Seed for random sampling.")
-    group.add_argument("--random-share", type=float, help="Share of easy negatives (0..1).")
-    group.add_argument("--relative-margin", type=_optional_float, help="Default 0.05; 'none' turns it off.")
-    group.add_argument("--absolute-margin", type=_optional_float, help="Keep negatives this far below.")
-    group.add_argument("--max-score", type=_optional_float, help="Drop candidates scoring above this.")
-    group.add_argument("--min-score", type=_optional_float, help="Drop candidates scoring below this.")
-    group.add_argument("--teacher", help="Cross-encoder that rescores candidates (denoising).")
-    group.add_argument("--teacher-margin", type=float, help="Teacher margin below the positive.")
-    group.add_argument("--use-skipped", action="store_true", help="Use skip-above results as negatives.")
-    group.add_argument("--no-judged-negatives", action="store_true", help="Ignore judged negatives.")
-    group.add_argument("--min-negatives", type=int, help="Drop queries left with fewer negatives.")
-    group.add_argument("--batch-size", type=int, help="Queries per search batch.")
+    group = parser.add_argument_group("mining options (MiningConfig)")
+    add_config_flags(group, MiningConfig, off_switches={"use_judged_negatives": "--no-judged-negatives"})
+    group.add_argument("--teacher", default=unset, help="Cross-encoder that rescores candidates (denoising).")
     group.add_argument("--no-merge", action="store_true", help="Do not merge repeated queries (streams).")
     logs = parser.add_argument_group("log reading")
-    logs.add_argument("--on-error", choices=("raise", "skip"), help="Stop at a bad log line or skip it.")
+    logs.add_argument(
+        "--on-error",
+        choices=("raise", "skip"),
+        default=unset,
+        help="Stop at a bad log line or skip it (default: raise).",
+    )
     logs.add_argument(
         "--field",
         action="append",
@@ -87,48 +68,23 @@ def add_parser(subparsers: Any) -> None:
         metavar="NAME=COLUMN",
         help="Your column for a schema field, e.g. positive_ids=clicked (repeatable).",
     )
-    logs.add_argument("--max-line-bytes", type=int, help="Longest accepted log line.")
+    logs.add_argument("--max-line-bytes", type=int, default=unset, help="Longest accepted log line.")
     parser.add_argument("--report-json", help="Also write the mining report as JSON here.")
-    parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
-    parser.add_argument("--config", help="JSON/YAML file with defaults for these options.")
-    parser.set_defaults(handler=run, **dict.fromkeys(_DEFAULTS, _UNSET))
+    add_no_progress(parser)
+    add_config_option(parser)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from xrerank.errors import LogFormatError
     from xrerank.examples import save_examples
-    from xrerank.mining.logs import DEFAULT_MAX_LINE_BYTES, read_log
-    from xrerank.mining.miner import MiningConfig, iter_hard_negatives, mine_hard_negatives
+    from xrerank.mining.log_reader import DEFAULT_MAX_LINE_BYTES, read_log
+    from xrerank.mining.miner import iter_hard_negatives, mine_hard_negatives
 
-    config_file = load_config_file(args.config)
-    unknown = set(config_file) - set(_DEFAULTS)
-    if unknown:
-        raise CommandError(f"--config: unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}.")
-    option = {name: _pick(args, config_file, name) for name in _DEFAULTS}
+    config, option = config_from_args(MiningConfig, args, command_defaults=_COMMAND_DEFAULTS)
     fields = _parse_fields(args.field)
-    try:
-        config = MiningConfig(
-            num_negatives=option["num_negatives"],
-            range_min=option["range_min"],
-            range_max=option["range_max"],
-            sampling=option["sampling"],
-            seed=option["seed"],
-            random_share=option["random_share"],
-            relative_margin=option["relative_margin"],
-            absolute_margin=option["absolute_margin"],
-            max_score=option["max_score"],
-            min_score=option["min_score"],
-            teacher_margin=option["teacher_margin"],
-            use_judged_negatives=not args.no_judged_negatives,
-            use_skipped=args.use_skipped,
-            min_negatives=option["min_negatives"],
-            batch_size=option["batch_size"],
-        )
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
     for path in args.log:
-        if not Path(path).is_file():
-            raise CommandError(f"--log {path}: no such file.")
+        existing_file(path, "--log")
     readers = [
         read_log(
             path,
@@ -143,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     records = (record for reader in readers for record in reader)
     try:
         if args.no_merge:
-            from xrerank.mining.miner import MiningReport
+            from xrerank.mining.mining_report import MiningReport
 
             report = MiningReport()
             stream = iter_hard_negatives(
@@ -187,13 +143,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pick(args: argparse.Namespace, config_file: dict[str, Any], name: str) -> Any:
-    value = getattr(args, name, _UNSET)
-    if value is not _UNSET:
-        return value
-    return config_file.get(name, _DEFAULTS[name])
-
-
 def _parse_fields(items: list[str]) -> dict[str, str]:
     fields = {}
     for item in items:
@@ -201,7 +150,7 @@ def _parse_fields(items: list[str]) -> dict[str, str]:
         if not sep or not name.strip() or not column.strip():
             raise CommandError(f"--field {item!r}: expected NAME=COLUMN, e.g. positive_ids=clicked.")
         fields[name.strip()] = column.strip()
-    from xrerank.mining.logs import LOG_FIELDS
+    from xrerank.mining.log_fields import LOG_FIELDS
 
     unknown = set(fields) - set(LOG_FIELDS)
     if unknown:
@@ -212,9 +161,8 @@ def _parse_fields(items: list[str]) -> dict[str, str]:
 def _load_teacher(name: str | None, *, allow_pickle_weights: bool) -> Any:
     if name is None:
         return None
-    from xrerank import ModelLoadError, Reranker
+    from xrerank import Reranker
 
-    try:
-        return Reranker(name, allow_pickle_weights=allow_pickle_weights).load()
-    except (ModelLoadError, OSError, ValueError) as exc:
-        raise CommandError(f"--teacher {name}: {exc}") from exc
+    with user_errors(OSError, ValueError, prefix=f"--teacher {name}: "):  # ModelLoadError is an OSError
+        teacher = Reranker(name, allow_pickle_weights=allow_pickle_weights).load()
+    return teacher

@@ -7,7 +7,14 @@ import json
 import sys
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_allow_pickle_weights, add_long_passages, load_config_file
+from xrerank.cli.common import (
+    CommandError,
+    add_allow_pickle_weights,
+    add_config_option,
+    add_long_passages,
+    load_config_file,
+    user_errors,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--raw", action="store_true", help="Print raw logits instead of sigmoid scores.")
     parser.add_argument("--json", action="store_true", help="Print JSON lines instead of a table.")
     add_allow_pickle_weights(parser)
-    parser.add_argument("--config", help="JSON/YAML file with defaults for these options.")
+    add_config_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -45,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             passages.extend(line.rstrip("\n") for line in handle if line.strip())
     if not passages:
         raise CommandError("no passages given; use --passage TEXT or --passages-file FILE.")
-    try:
+    with user_errors(ModelLoadError, ValueError, TypeError):
         reranker = Reranker(
             args.model or config.get("model", DEFAULT_MODEL),
             max_length=args.max_length or config.get("max_length"),
@@ -54,8 +61,6 @@ def run(args: argparse.Namespace) -> int:
             allow_pickle_weights=args.allow_pickle_weights,
         )
         ranked = reranker.rank(args.query, passages, top_k=args.top_k, threshold=args.threshold)
-    except (ModelLoadError, ValueError, TypeError) as exc:
-        raise CommandError(str(exc)) from exc
     for position, item in enumerate(ranked, start=1):
         if args.json:
             print(json.dumps({"rank": position, "index": item.index, "score": item.score, "text": item.text}))

@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any, TypedDict
+
+from xrerank.jsonl import read_jsonl
 
 __all__ = [
     "DEMO_UNSEEN_TOPICS",
@@ -98,8 +99,7 @@ def _read_jsonl(name: str) -> list[dict[str, Any]]:
             f"{resource}); expected it under xrerank/demo/data/. Reinstall xrerank, or check that "
             "'data/*.jsonl' is listed for xrerank.demo in [tool.setuptools.package-data]."
         )
-    with resource.open("r", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return [record for _, record in read_jsonl(resource)]
 
 
 def load_demo_passages() -> list[DemoPassage]:

@@ -41,7 +41,7 @@ class DemoOptions:
 
     Attributes:
         workdir: Where the model, the report JSON and the training checkpoints go.
-        loss: Training loss (see :class:`xrerank.training.trainer.TrainingConfig`).
+        loss: Training loss (see :class:`xrerank.training.config.TrainingConfig`).
         epochs: Passes over the mined training examples.
         max_steps: Stop training after this many optimiser steps (a quick run); None trains ``epochs``.
         max_length: Token limit per (query, passage) pair in training and scoring.
@@ -52,7 +52,7 @@ class DemoOptions:
             before the log; 0 trains on the log alone.
         candidates: Dense candidates reranked per held-out query.
         validation_share: Share of logged queries held back to choose the fusion weights; they share
-            no clicked passage with the training queries (see :func:`xrerank.mining.logs.split_by_positives`).
+            no clicked passage with the training queries (see :func:`xrerank.mining.split_by_positives`).
         seed: Seed of the validation split and of training.
         show_progress: Progress bars for mining, training and evaluation.
     """
@@ -167,7 +167,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
 
     from langchain_xrerank import VectorStoreSource
     from xrerank.demo.domain import load_demo_eval, load_demo_log_path, load_demo_passages
-    from xrerank.evaluation.evaluate import (
+    from xrerank.evaluation import (
         choose_fusion_weight,
         compare,
         fuse_runs,
@@ -175,11 +175,14 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         rerank_run,
     )
     from xrerank.mining.bm25 import BM25Source
-    from xrerank.mining.logs import merge_records, read_log, split_by_positives
-    from xrerank.mining.miner import MiningConfig, mine_hard_negatives
+    from xrerank.mining.log_reader import read_log
+    from xrerank.mining.log_records import merge_records, split_by_positives
+    from xrerank.mining.miner import mine_hard_negatives
+    from xrerank.mining.mining_config import MiningConfig
     from xrerank.scoring.reranker import Reranker
+    from xrerank.training.config import TrainingConfig
     from xrerank.training.finetune import finetune
-    from xrerank.training.trainer import TrainingConfig, load_start_model
+    from xrerank.training.start_model import load_start_model
 
     options = options or DemoOptions()
     workdir = Path(options.workdir)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from xrerank.evaluation.comparison import RerankerComparison, compare_rerankers
 from xrerank.evaluation.distillation_report import DistillationReport, distillation_report
-from xrerank.evaluation.evaluate import (
-    EvalSet,
-    choose_fusion_weight,
-    compare,
-    evaluate_run,
-    fuse_runs,
-    per_query_report,
-    rerank_run,
-)
+from xrerank.evaluation.eval_set import EvalSet
+from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
+from xrerank.evaluation.metrics import evaluate_run
+from xrerank.evaluation.reports import compare, per_query_report
+from xrerank.evaluation.runs import rerank_run
 
 __all__ = [
     "DistillationReport",

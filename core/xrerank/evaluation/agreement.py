@@ -13,9 +13,10 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
-Run = Mapping[str, Mapping[str, float]]
+from xrerank.evaluation.runs import Run
+from xrerank.validation import check_int
 
 
 def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float | None:
@@ -65,8 +66,7 @@ def top_k_overlap(a: Sequence[float], b: Sequence[float], k: int) -> float:
     """
     if len(a) != len(b):
         raise ValueError(f"top_k_overlap got {len(a)} and {len(b)} scores; expected one per item in both.")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"top_k_overlap got k={k!r}; expected a positive int.")
+    check_int(k, caller="top_k_overlap", name="k")
     if not a:
         return 1.0
     k = min(k, len(a))

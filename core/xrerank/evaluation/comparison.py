@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from xrerank.evaluation.agreement import run_agreement
-from xrerank.evaluation.evaluate import evaluate_run, rerank_run
+from xrerank.evaluation.metrics import evaluate_run
+from xrerank.evaluation.runs import Run, rerank_run
 from xrerank.scoring.protocol import RerankerProtocol
 
 logger = logging.getLogger(__name__)
-
-Run = Mapping[str, Mapping[str, float]]
 
 
 @dataclass

@@ -14,7 +14,7 @@ to any candidate list:
   teacher's sigmoid scores.
 
 A candidate is relevant when its grade in ``qrels`` is above 0 (the convention of
-:mod:`xrerank.evaluation.evaluate`); every other candidate is irrelevant. Queries are split into topics
+:mod:`xrerank.evaluation.runs`); every other candidate is irrelevant. Queries are split into topics
 *seen* in the distillation data and *unseen* ones: the unseen split tells whether the student
 learned the domain or only its training queries.
 
@@ -33,7 +33,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from xrerank.evaluation.evaluate import Qrels, Run, per_query_metrics
+from xrerank.evaluation.metrics import per_query_metrics
+from xrerank.evaluation.runs import Qrels, Run
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -157,7 +158,7 @@ def distillation_report(
             relevant document are left out; a query missing from a run fails.
         topics: ``{query_id: topic}``; without it only the ``all`` split is reported.
         seen_topics: Topics present in the distillation data; other topics are ``unseen``.
-        metric: Ranking metric from :mod:`xrerank.evaluation.evaluate` (default NDCG@10).
+        metric: Ranking metric from :mod:`xrerank.evaluation.metrics` (default NDCG@10).
 
     Returns:
         A :class:`DistillationReport`; ``.table()`` prints it.

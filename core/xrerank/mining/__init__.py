@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from xrerank.mining.bm25 import BM25Source
 from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
-from xrerank.mining.logs import LogReader, LogRecord, merge_records, read_log, split_by_positives
-from xrerank.mining.miner import MiningConfig, MiningReport, iter_hard_negatives, mine_hard_negatives
+from xrerank.mining.log_reader import LogReader, read_log
+from xrerank.mining.log_records import LogRecord, merge_records, split_by_positives
+from xrerank.mining.miner import iter_hard_negatives, mine_hard_negatives
+from xrerank.mining.mining_config import MiningConfig
+from xrerank.mining.mining_report import MiningReport
 from xrerank.mining.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
 
 __all__ = [

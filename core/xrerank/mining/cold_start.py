@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from xrerank.examples import TrainingExample
 from xrerank.scoring.windows import SENTENCE_BREAK
+from xrerank.validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,7 @@ def sample_documents(documents: Mapping[str, str], count: int, *, seed: int = 0)
         >>> sample_documents({"a": "x", "b": "y", "c": "z"}, 2, seed=1)
         {'b': 'y', 'c': 'z'}
     """
-    if count < 0:
-        raise ValueError(f"sample_documents got count={count!r}; expected 0 (all documents) or more.")
+    check_int(count, caller="sample_documents", name="count", minimum=0)  # 0 keeps every document
     ids = sorted(documents)
     random.Random(seed).shuffle(ids)
     return {doc_id: documents[doc_id] for doc_id in (ids[:count] if count else ids)}
@@ -127,8 +127,7 @@ def pseudo_query_examples(
     """
     from tqdm.auto import tqdm
 
-    if num_negatives < 1:
-        raise ValueError(f"pseudo_query_examples got num_negatives={num_negatives!r}; expected an int >= 1.")
+    check_int(num_negatives, caller="pseudo_query_examples", name="num_negatives")
     rng = random.Random(seed)
     pairs: list[tuple[str, str, str]] = []  # (doc id, query, positive)
     for doc_id, text in documents.items():

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from xrerank._optional import require
-from xrerank.validation import check_query, check_texts
+from xrerank.validation import check_int, check_query, check_texts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,8 +97,7 @@ class SourceBase:
 
 def check_k(k: Any, *, caller: str) -> int:
     """Return ``k`` if it is a positive int, else raise (shared by every source)."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"{caller} got k={k!r}; expected a positive int.")
+    check_int(k, caller=caller, name="k")
     return k
 
 

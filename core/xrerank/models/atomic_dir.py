@@ -13,6 +13,10 @@ A model is written to a hidden staging directory beside the target
 
 Hidden leftovers of killed processes (``.NAME.tmp-PID-*``, ``.NAME.old-PID``) are
 never loaded; the next save to the same target removes them.
+
+A saved directory gets the permissions of anything else the user writes (the umask
+decides: 0755 folders and 0644 files under umask 022), even where a library wrote a
+file through a private temporary file (0600) before renaming it.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import ctypes
 import glob
 import logging
 import os
+import secrets
 import shutil
+import stat
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,24 +43,65 @@ _LIVE_SAVER_WAIT_S = 1.0
 def make_staging_dir(target: Path, *, kind: str = "tmp") -> Path:
     """A new hidden directory beside ``target``, named after it and this process.
 
+    It is made like any folder the user creates (``0o777`` less the umask), not
+    private like :func:`tempfile.mkdtemp`'s: it becomes the saved model once renamed
+    into place, and :func:`replace_directory` reads the umask from its mode.
+
     Example:
         >>> make_staging_dir(Path("out/reranker"))  # doctest: +SKIP
-        PosixPath('out/.reranker.tmp-4242-k3j2l1')
+        PosixPath('out/.reranker.tmp-4242-9f3a1c07')
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-", dir=target.parent))
+    while True:
+        staging = target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+        except FileExistsError:  # another save drew the same name
+            continue
+        return staging
+
+
+def _give_ordinary_modes(staging: Path) -> None:
+    """Give everything under ``staging`` the modes that a new folder or file gets under the umask.
+
+    ``staging`` comes from :func:`make_staging_dir`, so its own mode is ``0o777`` less
+    the umask; folders get that mode, files ``0o666`` less the umask (``0o777`` for
+    executables). Some libraries save through a private temporary file (0600) and
+    rename it, which would leave the model unreadable to a group the umask lets in.
+    Links are left alone.
+
+    Example:
+        >>> _give_ordinary_modes(make_staging_dir(Path("out/reranker")))  # doctest: +SKIP
+    """
+    allowed = stat.S_IMODE(staging.stat().st_mode) & 0o777
+    for folder, folders, files in os.walk(staging):
+        for name in folders:
+            _set_permissions(Path(folder, name), 0o777 & allowed)
+        for name in files:
+            path = Path(folder, name)
+            executable = path.lstat().st_mode & 0o111
+            _set_permissions(path, (0o777 if executable else 0o666) & allowed)
+
+
+def _set_permissions(path: Path, permissions: int) -> None:
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode) or stat.S_IMODE(mode) & 0o777 == permissions:
+        return
+    os.chmod(path, (stat.S_IMODE(mode) & ~0o777) | permissions)  # keeps setgid and sticky bits
 
 
 def replace_directory(staging: Path, target: Path) -> None:
     """Move the complete directory ``staging`` to ``target``, replacing what was there.
 
     A reader of ``target`` sees the old directory or the new one, never a mix and
-    (with an atomic exchange) never nothing. Leftovers of killed earlier saves are removed first.
+    (with an atomic exchange) never nothing. Leftovers of killed earlier saves are removed first,
+    and the new directory's contents get ordinary permissions (:func:`_give_ordinary_modes`).
 
     Example:
         >>> staging = make_staging_dir(Path("out/reranker"))  # doctest: +SKIP
         >>> model.save(str(staging)); replace_directory(staging, Path("out/reranker"))  # doctest: +SKIP
     """
+    _give_ordinary_modes(staging)
     recover_interrupted_save(target)
     remove_leftovers(target)
     if not target.exists():

@@ -107,7 +107,6 @@ def export_model(
         local_files_only=False,
         allow_pickle_weights=allow_pickle_weights,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
     build = make_staging_dir(out, kind="export")
     try:
         cross_encoder.save(str(build))

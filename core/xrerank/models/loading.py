@@ -1,4 +1,4 @@
-"""Loading cross-encoders and bi-encoders: device, clear download errors, safetensors only, fingerprints."""
+"""Loading cross-encoders and bi-encoders: the device rule, one load error, safetensors only, fingerprints."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import hashlib
 import json
 import logging
 import os
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from xrerank.errors import ModelLoadError
 from xrerank.models.atomic_dir import recover_interrupted_save
@@ -17,10 +18,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "cross-encoder/ms-marco-MiniLM-L6-v2"
+_Loaded = TypeVar("_Loaded")
 
 
 def resolve_device(device: str | None) -> str:
     """Turn ``"auto"``/None into the best available device: cuda, then mps, then cpu.
+
+    The one place xrerank decides where a model runs; the loaders below call it, so
+    ``"auto"`` and None may be passed straight through. An explicit device is kept.
 
     Example:
         >>> resolve_device("cpu")
@@ -41,7 +46,7 @@ def resolve_device(device: str | None) -> str:
 def load_cross_encoder(
     name_or_path: str,
     *,
-    device: str,
+    device: str | None,
     max_length: int | None,
     trust_remote_code: bool,
     local_files_only: bool,
@@ -54,7 +59,8 @@ def load_cross_encoder(
     """Load a sentence-transformers CrossEncoder by hub name or local directory.
 
     A plain encoder checkpoint (no classification head) loads with a fresh
-    one-logit head when ``num_labels=1`` is passed. ``backend="auto"`` loads a
+    one-logit head when ``num_labels=1`` is passed. ``device`` goes through
+    :func:`resolve_device` (``"auto"`` or None picks one). ``backend="auto"`` loads a
     directory written by ``xrerank export`` with ONNX Runtime or OpenVINO (see
     :func:`xrerank.models.backends.resolve_backend`); ``model_kwargs`` go to the model
     (``file_name`` picks an exported file). ``dtype`` (see :func:`resolve_dtype`)
@@ -65,7 +71,8 @@ def load_cross_encoder(
     :mod:`xrerank.models.weights_safety`). ``trust_remote_code`` is passed through as given.
 
     Raises:
-        ModelLoadError: The model is neither a local directory nor downloadable.
+        ModelLoadError: The model is neither a loadable local directory nor downloadable
+            (see :func:`model_load_error`).
         PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
 
     Example:
@@ -73,13 +80,9 @@ def load_cross_encoder(
         ...     trust_remote_code=False, local_files_only=True, backend="auto")  # doctest: +SKIP
     """
     from xrerank.models.backends import load_exported_model, resolve_backend
-    from xrerank.models.weights_safety import (
-        check_local_weights,
-        is_missing_safetensors_error,
-        pickle_refusal,
-        safetensors_only_kwargs,
-    )
+    from xrerank.models.weights_safety import check_local_weights, safetensors_only_kwargs
 
+    device = resolve_device(device)
     name_or_path = recover_interrupted_save(name_or_path)
     check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights)
     backend, model_kwargs = resolve_backend(name_or_path, backend, model_kwargs)
@@ -91,34 +94,21 @@ def load_cross_encoder(
 
     from sentence_transformers import CrossEncoder
 
-    is_local = os.path.isdir(name_or_path)
     model_kwargs = safetensors_only_kwargs(model_kwargs, allow_pickle_weights=allow_pickle_weights)
-    try:
-        model = CrossEncoder(
+    model = _load_explained(
+        lambda: CrossEncoder(
             name_or_path,
             device=device,
             max_length=max_length,
             trust_remote_code=trust_remote_code,
-            local_files_only=local_files_only or is_local,
+            local_files_only=local_files_only or os.path.isdir(name_or_path),
             num_labels=num_labels,
             **({"model_kwargs": model_kwargs} if model_kwargs else {}),
-        )
-    except OSError as exc:
-        if not allow_pickle_weights and is_missing_safetensors_error(exc):
-            raise pickle_refusal(name_or_path, "it has no .safetensors weights (only pickle files).") from exc
-        if is_local:
-            raise ModelLoadError(
-                f"Could not load a cross-encoder from the directory '{name_or_path}': {exc}. "
-                "Expected a sentence-transformers CrossEncoder or Hugging Face model directory "
-                "(config.json, weights, tokenizer files)."
-            ) from exc
-        raise ModelLoadError(
-            f"Could not load the reranker model '{name_or_path}': it is not a local directory and could not "
-            f"be downloaded from the Hugging Face Hub ({type(exc).__name__}). If this machine is offline, "
-            "download the model elsewhere (e.g. `hf download "
-            f"{name_or_path} --local-dir ./reranker`), copy the folder here and pass its path: "
-            "Reranker('./reranker')."
-        ) from exc
+        ),
+        name_or_path,
+        allow_pickle_weights=allow_pickle_weights,
+        loader="CrossEncoder",
+    )
     precision = resolve_dtype(dtype, device=device, config=getattr(model.model, "config", None))
     if precision != "fp32":
         import torch
@@ -128,16 +118,22 @@ def load_cross_encoder(
 
 
 def load_sentence_transformer(
-    name_or_path: str, *, allow_pickle_weights: bool, **options: Any
+    name_or_path: str,
+    *,
+    allow_pickle_weights: bool,
+    device: str | None = "auto",
+    local_files_only: bool = False,
+    **options: Any,
 ) -> SentenceTransformer:
     """``SentenceTransformer(name_or_path, **options)``, safetensors only unless ``allow_pickle_weights``.
 
-    The bi-encoder counterpart of :func:`load_cross_encoder`'s weights check (see
-    :mod:`xrerank.models.weights_safety`): a local directory whose weights are only pickle files,
-    or a hub/cached model without safetensors, is refused. Other load errors pass through
-    unchanged for the caller to explain.
+    The bi-encoder counterpart of :func:`load_cross_encoder`: the device comes from
+    :func:`resolve_device`, a local directory never reaches for the hub, a model whose
+    weights are only pickle files is refused (see :mod:`xrerank.models.weights_safety`),
+    and any other failure raises the one :func:`model_load_error`.
 
     Raises:
+        ModelLoadError: The model is neither a loadable local directory nor downloadable.
         PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
 
     Example:
@@ -146,24 +142,75 @@ def load_sentence_transformer(
     """
     from sentence_transformers import SentenceTransformer
 
-    from xrerank.models.weights_safety import (
-        check_local_weights,
-        is_missing_safetensors_error,
-        pickle_refusal,
-        safetensors_only_kwargs,
-    )
+    from xrerank.models.weights_safety import check_local_weights, safetensors_only_kwargs
 
     check_local_weights(name_or_path, allow_pickle_weights=allow_pickle_weights, loader="SentenceTransformer")
     model_kwargs = safetensors_only_kwargs(
         options.pop("model_kwargs", None), allow_pickle_weights=allow_pickle_weights
     )
+    return _load_explained(
+        lambda: SentenceTransformer(
+            name_or_path,
+            device=resolve_device(device),
+            local_files_only=local_files_only or os.path.isdir(name_or_path),
+            model_kwargs=model_kwargs or None,
+            **options,
+        ),
+        name_or_path,
+        allow_pickle_weights=allow_pickle_weights,
+        loader="SentenceTransformer",
+    )
+
+
+def model_load_error(name_or_path: str, cause: BaseException | None = None) -> ModelLoadError:
+    """The one error for a model that cannot be loaded: which model, why, and how to pass a local path.
+
+    A local directory that fails to load is named with the library's reason. Any other
+    name is not a local directory and could not be downloaded: the error says so and
+    how to load the model from a folder instead.
+
+    Example:
+        >>> print(model_load_error("./no-such-model"))  # doctest: +ELLIPSIS
+        Could not load the model './no-such-model': it is not a local directory (no such directory) and ...
+    """
+    if os.path.isdir(name_or_path):
+        return ModelLoadError(
+            f"Could not load the model in the directory '{name_or_path}': {cause}. Expected a "
+            "sentence-transformers or Hugging Face model directory (config.json, weights, tokenizer files)."
+        )
+    is_path = _looks_like_path(name_or_path)
+    missing = " (no such directory)" if is_path else ""
+    reason = f" ({type(cause).__name__})" if cause is not None else ""
+    hub_name = "ORG/NAME" if is_path else name_or_path
+    return ModelLoadError(
+        f"Could not load the model '{name_or_path}': it is not a local directory{missing} and could not "
+        f"be downloaded from the Hugging Face Hub{reason}. Pass the path of a model directory "
+        "(config.json, weights, tokenizer files) instead. If this machine is offline, download the model "
+        f"elsewhere (e.g. `hf download {hub_name} --local-dir ./model`), copy the folder here and pass "
+        "its path."
+    )
+
+
+def _looks_like_path(name_or_path: str) -> bool:
+    """A relative or absolute path rather than a hub name (``org/name`` has one slash)."""
+    return name_or_path.startswith((".", "~", os.sep)) or name_or_path.count("/") > 1
+
+
+def _load_explained(
+    build: Callable[[], _Loaded], name_or_path: str, *, allow_pickle_weights: bool, loader: str
+) -> _Loaded:
+    """``build()``, its failures explained: pickle-only weights, or :func:`model_load_error`."""
+    from xrerank.models.weights_safety import is_missing_safetensors_error, pickle_refusal
+
+    if _looks_like_path(name_or_path) and not os.path.isdir(name_or_path):
+        raise model_load_error(name_or_path)  # a path is never on the hub: do not ask it
     try:
-        return SentenceTransformer(name_or_path, model_kwargs=model_kwargs or None, **options)
+        return build()
     except OSError as exc:
         if not allow_pickle_weights and is_missing_safetensors_error(exc):
             detail = "it has no .safetensors weights (only pickle files)."
-            raise pickle_refusal(name_or_path, detail, loader="SentenceTransformer") from exc
-        raise
+            raise pickle_refusal(name_or_path, detail, loader=loader) from exc
+        raise model_load_error(name_or_path, exc) from exc
 
 
 def resolve_dtype(dtype: str | None, *, device: str, config: Any = None) -> str:

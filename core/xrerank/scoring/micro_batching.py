@@ -17,9 +17,29 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from xrerank.validation import check_int, check_number
+
 logger = logging.getLogger(__name__)
 
 Pairs = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class MicroBatching:
+    """How concurrent requests are coalesced into shared forward passes (``Reranker(micro_batching=...)``).
+
+    Attributes:
+        max_pairs: Most pairs gathered into one shared call (a larger single
+            request still runs whole). Bounds the latency a request can add to another.
+        max_wait_ms: How long the first waiting request may wait for company.
+
+    Example:
+        >>> MicroBatching(max_pairs=256, max_wait_ms=5.0).max_pairs
+        256
+    """
+
+    max_pairs: int = 128
+    max_wait_ms: float = 2.0
 
 
 @dataclass(slots=True)
@@ -53,10 +73,8 @@ class MicroBatcher:
         max_wait_s: float = 0.002,
         idle_timeout_s: float = 5.0,
     ) -> None:
-        if max_pairs < 1:
-            raise ValueError(f"MicroBatcher got max_pairs={max_pairs}; expected a positive int.")
-        if max_wait_s < 0:
-            raise ValueError(f"MicroBatcher got max_wait_s={max_wait_s}; expected >= 0.")
+        check_int(max_pairs, caller="MicroBatcher", name="max_pairs")
+        check_number(max_wait_s, caller="MicroBatcher", name="max_wait_s", minimum=0)
         self._score_fn = score_fn
         self.max_pairs = max_pairs
         self.max_wait_s = max_wait_s

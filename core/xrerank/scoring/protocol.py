@@ -33,7 +33,7 @@ class RerankerProtocol(Protocol):
 
     ``rank`` orders ``texts`` best first; ``threshold`` drops items scoring below it
     before ``top_k`` keeps the best. Both rerankers of xrerank implement it with
-    :func:`xrerank.scoring.reranker.select_ranked`, so ties keep input order.
+    :func:`xrerank.scoring.ranking.select_ranked`, so ties keep input order.
 
     Example:
         >>> from xrerank import Reranker

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
 
@@ -140,31 +139,3 @@ class RankingMethods:
         items = check_texts(texts, caller=self._caller("arank"))
         scores = await self._final_scores_later([(query, text) for text in items])
         return select_ranked(items, scores, top_k=top_k, threshold=threshold)
-
-
-class SharedModelHandle:
-    """Pickling and deep-copying for a reranker that is a handle on a shared, read-only model.
-
-    A subclass lists in ``_PICKLED_FIELDS`` the attributes that survive pickling and
-    rebuilds locks, executors and caches in ``_init_runtime()``. A model loaded by name
-    is reloaded lazily after unpickling; a model the user passed as an object
-    (``_owns_model`` False) travels along. Deep copies return the same handle, like a
-    client: frameworks that deep-copy their components must not duplicate the weights.
-    """
-
-    _PICKLED_FIELDS: tuple[str, ...] = ()
-
-    def _init_runtime(self) -> None:
-        raise NotImplementedError
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = {name: self.__dict__[name] for name in self._PICKLED_FIELDS}
-        state["_model"] = None if self.__dict__["_owns_model"] else self.__dict__["_model"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._init_runtime()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return self

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from xrerank.models.backends import ExportedCrossEncoder, check_backend
-from xrerank.models.loading import (
-    DEFAULT_MODEL,
-    load_cross_encoder,
-    model_fingerprint,
-    resolve_device,
-    resolve_dtype,
-)
-from xrerank.scoring.micro_batching import MicroBatcher
-from xrerank.scoring.ranking import (  # noqa: F401 (RankedItem, select_ranked re-exported)
-    RankedItem,
-    RankingMethods,
-    SharedModelHandle,
-    select_ranked,
-)
+from xrerank.models.loading import DEFAULT_MODEL, load_cross_encoder, model_fingerprint, resolve_dtype
+from xrerank.scoring.base import RerankerBase
+from xrerank.scoring.micro_batching import MicroBatcher, MicroBatching
 from xrerank.scoring.score_cache import ScoreCache, pair_key
 from xrerank.scoring.windows import (
     LONG_PASSAGE_MODES,
@@ -36,7 +22,7 @@ from xrerank.scoring.windows import (
     WindowPlan,
     plan_windows,
 )
-from xrerank.validation import check_pairs
+from xrerank.validation import check_int, check_pairs
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -44,22 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Activation = Literal["sigmoid"] | None
-# Tokenizers report "no limit" as a huge number; rerankers are BERT-sized.
-_FALLBACK_MAX_LENGTH = 512
-
-
-@dataclass(frozen=True, slots=True)
-class MicroBatching:
-    """How concurrent requests are coalesced into shared forward passes.
-
-    Attributes:
-        max_pairs: Most pairs gathered into one shared call (a larger single
-            request still runs whole). Bounds the latency a request can add to another.
-        max_wait_ms: How long the first waiting request may wait for company.
-    """
-
-    max_pairs: int = 128
-    max_wait_ms: float = 2.0
+_DEFAULT_MICRO_BATCHING = MicroBatching()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +58,7 @@ class RerankerStats:
     batches: int = 0
 
 
-class Reranker(SharedModelHandle, RankingMethods):
+class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
     """Scores (query, passage) pairs with a cross-encoder, fast and safely.
 
     Pairs are sorted by token length before batching (order restored after),
@@ -134,6 +105,19 @@ class Reranker(SharedModelHandle, RankingMethods):
         >>> fast = Reranker("./reranker-onnx-int8")  # from `xrerank export`  # doctest: +SKIP
     """
 
+    _STATS = RerankerStats
+    _MODEL_CLASS = "CrossEncoder"
+    # What survives pickling besides the options every reranker keeps (see RerankerBase).
+    _PICKLED_FIELDS = (
+        "activation",
+        "micro_batching",
+        "_cache_size",
+        "backend",
+        "model_kwargs",
+        "dtype",
+        "long_passages",
+    )
+
     def __init__(
         self,
         model: str | Path | CrossEncoder = DEFAULT_MODEL,
@@ -146,19 +130,24 @@ class Reranker(SharedModelHandle, RankingMethods):
         trust_remote_code: bool = False,
         local_files_only: bool = False,
         show_progress_bar: bool = False,
-        micro_batching: MicroBatching | None = MicroBatching(),
+        micro_batching: MicroBatching | None = _DEFAULT_MICRO_BATCHING,
         backend: str = "auto",
         model_kwargs: dict[str, Any] | None = None,
         dtype: str = "auto",
         allow_pickle_weights: bool = False,
         long_passages: LongPassages = "truncate",
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"Reranker got batch_size={batch_size!r}; expected a positive int.")
-        if max_length is not None and (
-            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 8
-        ):
-            raise ValueError(f"Reranker got max_length={max_length!r}; expected an int >= 8, or None.")
+        super().__init__(
+            model,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length,
+            trust_remote_code=trust_remote_code,
+            local_files_only=local_files_only,
+            show_progress_bar=show_progress_bar,
+            allow_pickle_weights=allow_pickle_weights,
+        )
+        check_int(cache_size, caller="Reranker", name="cache_size", minimum=0)
         if activation not in ("sigmoid", None):
             raise ValueError(
                 f"Reranker got activation={activation!r}; expected 'sigmoid' (scores in [0, 1]) "
@@ -171,48 +160,20 @@ class Reranker(SharedModelHandle, RankingMethods):
             )
         check_backend(backend, caller="Reranker")
         resolve_dtype(dtype, device="cpu")  # validates the value only
-        if isinstance(model, Path):
-            model = str(model)
-        if isinstance(model, str):
-            self.model_name: str = model
-            self._model: CrossEncoder | None = None
-        elif _is_cross_encoder(model):
-            config = getattr(getattr(model, "model", None), "config", None)
-            self.model_name = str(getattr(config, "_name_or_path", "") or type(model).__name__)
-            self._model = model
-        else:
-            raise TypeError(
-                f"Reranker got a {type(model).__name__} as model; expected a hub name, a local path "
-                "or a sentence_transformers.CrossEncoder."
-            )
-        self._owns_model = self._model is None
-        self.device = device
-        self.batch_size = batch_size
         self.activation: Activation = activation
-        self.trust_remote_code = trust_remote_code
-        self.allow_pickle_weights = allow_pickle_weights
-        self.local_files_only = local_files_only
-        self.show_progress_bar = show_progress_bar
         self.micro_batching = micro_batching
         self.backend = backend
         self.model_kwargs = dict(model_kwargs or {})
         self.dtype = dtype
         self.long_passages: LongPassages = long_passages
-        self._requested_max_length = max_length
         self._cache_size = cache_size
         self._init_runtime()
 
     # ------------------------------------------------------------------ state
 
-    def _init_runtime(self) -> None:
+    def _init_own_runtime(self) -> None:
         self._cache = ScoreCache(self._cache_size)
-        # The Hugging Face fast tokenizer and the model are not safe to call from
-        # two threads at once ("Already borrowed"), so every forward holds this lock.
-        self._model_lock = threading.RLock()
-        self._stats_lock = threading.Lock()
-        self._counts = dict.fromkeys((f.name for f in fields(RerankerStats)), 0)
         self._warned_truncation = False
-        self._executor: ThreadPoolExecutor | None = None
         self._batcher = (
             None
             if self.micro_batching is None
@@ -223,30 +184,7 @@ class Reranker(SharedModelHandle, RankingMethods):
             )
         )
         self._fingerprint: str | None = None
-        self._max_length: int | None = self._requested_max_length
         self._fast_path = False
-        if self._model is not None:
-            self._prepare(self._model)
-
-    # What survives pickling (see SharedModelHandle); the rest is rebuilt by _init_runtime().
-    _PICKLED_FIELDS = (
-        "model_name",
-        "device",
-        "batch_size",
-        "activation",
-        "trust_remote_code",
-        "allow_pickle_weights",
-        "local_files_only",
-        "show_progress_bar",
-        "micro_batching",
-        "_requested_max_length",
-        "_cache_size",
-        "_owns_model",
-        "backend",
-        "model_kwargs",
-        "dtype",
-        "long_passages",
-    )
 
     def __repr__(self) -> str:
         return (
@@ -257,25 +195,27 @@ class Reranker(SharedModelHandle, RankingMethods):
 
     # ---------------------------------------------------------------- loading
 
-    @property
-    def model(self) -> CrossEncoder:
-        """The underlying sentence-transformers CrossEncoder, loaded on first use."""
-        with self._model_lock:
-            if self._model is None:
-                model = load_cross_encoder(
-                    self.model_name,
-                    device=resolve_device(self.device),
-                    max_length=self._requested_max_length,
-                    trust_remote_code=self.trust_remote_code,
-                    local_files_only=self.local_files_only,
-                    backend=self.backend,
-                    model_kwargs=self.model_kwargs,
-                    dtype=self.dtype,
-                    allow_pickle_weights=self.allow_pickle_weights,
-                )
-                self._prepare(model)
-                self._model = model
-            return self._model
+    @classmethod
+    def _accepts(cls, model: object) -> bool:
+        return _is_cross_encoder(model)
+
+    @classmethod
+    def _name_of(cls, model: Any) -> str:
+        config = getattr(getattr(model, "model", None), "config", None)
+        return str(getattr(config, "_name_or_path", "") or type(model).__name__)
+
+    def _load_model(self) -> CrossEncoder:
+        return load_cross_encoder(
+            self.model_name,
+            device=self.device,
+            max_length=self._requested_max_length,
+            trust_remote_code=self.trust_remote_code,
+            local_files_only=self.local_files_only,
+            backend=self.backend,
+            model_kwargs=self.model_kwargs,
+            dtype=self.dtype,
+            allow_pickle_weights=self.allow_pickle_weights,
+        )
 
     def _prepare(self, model: CrossEncoder) -> None:
         if model.num_labels != 1:
@@ -283,10 +223,8 @@ class Reranker(SharedModelHandle, RankingMethods):
                 f"Reranker needs a cross-encoder with one output score; '{self.model_name}' has "
                 f"{model.num_labels} labels. Use a reranking model (e.g. {DEFAULT_MODEL})."
             )
-        model.eval()
-        if self._max_length is None:
-            limit = model.max_seq_length or getattr(model.tokenizer, "model_max_length", None)
-            self._max_length = int(limit) if limit and limit < 100_000 else _FALLBACK_MAX_LENGTH
+        super()._prepare(model)
+        assert self._max_length is not None
         hf_model = getattr(model, "model", None)
         self._fast_path = (
             len(model) == 1
@@ -295,26 +233,6 @@ class Reranker(SharedModelHandle, RankingMethods):
             and type(hf_model).__name__.endswith("ForSequenceClassification")
         )
         self._fingerprint = model_fingerprint(model, source=self.model_name, max_length=self._max_length)
-
-    def load(self) -> Reranker:
-        """Load the model now instead of on the first call (e.g. at service start-up)."""
-        _ = self.model
-        return self
-
-    @property
-    def max_length(self) -> int | None:
-        """Token limit per (query, passage) pair; None until the model is loaded if not given."""
-        return self._max_length
-
-    @property
-    def stats(self) -> RerankerStats:
-        """A snapshot of the counters (cache hits, truncations, batches, ...)."""
-        with self._stats_lock:
-            return RerankerStats(**self._counts)
-
-    def clear_cache(self) -> None:
-        """Forget all cached scores (counters are kept)."""
-        self._cache.clear()
 
     # ---------------------------------------------------------------- scoring
 
@@ -374,12 +292,7 @@ class Reranker(SharedModelHandle, RankingMethods):
         if self._batcher is not None:
             # Cancelling the awaiting task cancels the queued request (it is never scored).
             return await asyncio.wrap_future(self._batcher.submit(pairs))
-        if self._executor is None:
-            with self._model_lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xrerank")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(self._raw_scores, pairs))
+        return await self._in_worker_thread(self._raw_scores, pairs)
 
     # --------------------------------------------------------------- internals
 
@@ -387,11 +300,6 @@ class Reranker(SharedModelHandle, RankingMethods):
         if self.activation is None:
             return raw
         return [_sigmoid(value) for value in raw]
-
-    def _count(self, **increments: int) -> None:
-        with self._stats_lock:
-            for name, value in increments.items():
-                self._counts[name] += value
 
     def _raw_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
         """Raw logits for ``pairs`` via the cache, de-duplicated; input order kept."""

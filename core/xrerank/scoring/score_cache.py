@@ -6,6 +6,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+from xrerank.validation import check_int
+
 
 def pair_key(fingerprint: str, query: str, text: str) -> bytes:
     """Digest of (model fingerprint, query, text).
@@ -39,8 +41,7 @@ class ScoreCache:
     """
 
     def __init__(self, max_size: int) -> None:
-        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0:
-            raise ValueError(f"cache_size must be an int >= 0 (0 disables the cache), got {max_size!r}.")
+        check_int(max_size, caller="ScoreCache", name="max_size", minimum=0)
         self.max_size = max_size
         self._entries: OrderedDict[bytes, float] = OrderedDict()
         self._lock = threading.Lock()

@@ -28,38 +28,28 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
-import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from xrerank.errors import RankingParseError
+from xrerank.serving.funnel_config import FunnelConfig
+from xrerank.serving.funnel_result import FunnelItem, FunnelReport, FunnelResult, LLMStatus, StageReport
+from xrerank.serving.listwise_prompt import parse_ranking
 from xrerank.validation import check_query
 
 if TYPE_CHECKING:
     from xrerank.mining.sources import Candidate
-    from xrerank.scoring.reranker import RankedItem
+    from xrerank.scoring.ranking import RankedItem
 
 logger = logging.getLogger(__name__)
 
-LLMStatus = Literal["skipped", "ok", "fallback"]
 #: What stage 3 needs: a callable from a prompt to the model's text (sync or async). An object may
 #: also offer ``async acall(prompt) -> str``, which :meth:`Funnel.arun` prefers.
 LLMCallable = Callable[[str], "str | Awaitable[str]"]
-
-DEFAULT_LISTWISE_PROMPT = """You are ranking search results for a user's query.
-
-Query: {query}
-
-Candidates, each with its id in square brackets:
-{candidates}
-
-Order ALL {count} candidates from most to least relevant to the query. Answer with only a JSON object
-of the form {{"ranking": [<id>, <id>, ...]}} that lists every id above exactly once. No other text."""
 
 
 class SearchesCandidates(Protocol):
@@ -72,253 +62,6 @@ class RanksTexts(Protocol):
     """Stage 2: what the funnel asks of a reranker (:class:`xrerank.Reranker` has it)."""
 
     def rank(self, query: str, texts: Sequence[str], *, top_k: int | None = None) -> list[RankedItem]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelConfig:
-    """How many candidates each stage keeps, and how stage 3 is prompted.
-
-    Attributes:
-        stage1_k: Candidates the retriever returns (recall budget of the cross-encoder).
-        stage2_k: Candidates the cross-encoder keeps; these are what the LLM sees.
-        stage3_k: Candidates kept after the LLM; None keeps all ``stage2_k`` in the LLM's order.
-            Also applies when the funnel falls back to the stage-2 order, or runs without an LLM.
-        llm_max_chars: Each candidate's text is cut to this many characters in the prompt.
-        prompt_template: Stage-3 prompt with ``{query}``, ``{candidates}`` and ``{count}`` fields.
-            Keep the instruction to answer ``{"ranking": [...]}``; the parser expects that key.
-        raise_llm_errors: Re-raise exceptions thrown by the LLM callable (network, auth) instead
-            of falling back to the stage-2 order. Malformed answers always fall back.
-    """
-
-    stage1_k: int = 50
-    stage2_k: int = 10
-    stage3_k: int | None = None
-    llm_max_chars: int = 800
-    prompt_template: str = DEFAULT_LISTWISE_PROMPT
-    raise_llm_errors: bool = False
-
-    def __post_init__(self) -> None:
-        for name in ("stage1_k", "stage2_k", "llm_max_chars"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"FunnelConfig got {name}={value!r}; expected a positive int.")
-        if self.stage3_k is not None and (
-            isinstance(self.stage3_k, bool) or not isinstance(self.stage3_k, int) or self.stage3_k < 1
-        ):
-            raise ValueError(f"FunnelConfig got stage3_k={self.stage3_k!r}; expected a positive int or None.")
-        if self.stage2_k > self.stage1_k:
-            raise ValueError(
-                f"FunnelConfig got stage2_k={self.stage2_k} > stage1_k={self.stage1_k}; the cross-encoder "
-                "cannot keep more candidates than the retriever returns. Lower stage2_k or raise stage1_k."
-            )
-        if self.stage3_k is not None and self.stage3_k > self.stage2_k:
-            raise ValueError(
-                f"FunnelConfig got stage3_k={self.stage3_k} > stage2_k={self.stage2_k}; the LLM only sees "
-                "stage2_k candidates. Lower stage3_k or raise stage2_k."
-            )
-        for field_name in ("{query}", "{candidates}"):
-            if field_name not in self.prompt_template:
-                raise ValueError(
-                    f"FunnelConfig.prompt_template has no {field_name} field; the prompt must show the "
-                    "query and the candidates."
-                )
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelItem:
-    """One document that made it through the funnel.
-
-    Attributes:
-        id: The document id from the retriever (None when the retriever has none).
-        text: The document text.
-        retriever_score: Stage-1 similarity (None when the retriever reports none).
-        rerank_score: Stage-2 cross-encoder score (a plain float).
-        stage1_rank: 1-based position in the retriever's list.
-        stage2_rank: 1-based position after the cross-encoder.
-        llm_rank: 1-based position in the LLM's ranking; None without an accepted LLM ranking.
-    """
-
-    id: str | None
-    text: str
-    retriever_score: float | None
-    rerank_score: float
-    stage1_rank: int
-    stage2_rank: int
-    llm_rank: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StageReport:
-    """Counts and time of one stage.
-
-    Attributes:
-        name: ``"retrieve"``, ``"rerank"`` or ``"llm"``.
-        candidates_in: Candidates the stage received (None for the retriever: the corpus).
-        candidates_out: Candidates the stage passed on.
-        seconds: Wall-clock time of the stage.
-    """
-
-    name: str
-    candidates_in: int | None
-    candidates_out: int
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelReport:
-    """What each stage did for one query.
-
-    Attributes:
-        query: The query.
-        stages: One :class:`StageReport` per stage that ran, in order.
-        llm_status: ``"skipped"`` (no LLM, or fewer than two candidates), ``"ok"`` (the LLM's
-            ranking was used) or ``"fallback"`` (its answer was unusable; stage-2 order kept).
-        llm_error: Why the LLM's answer was rejected, on fallback.
-        llm_output: The LLM's raw answer (for debugging), when it answered.
-        total_seconds: Wall-clock time of the whole run.
-    """
-
-    query: str
-    stages: tuple[StageReport, ...]
-    llm_status: LLMStatus
-    llm_error: str | None
-    llm_output: str | None
-    total_seconds: float
-
-    def stage(self, name: str) -> StageReport | None:
-        """The report of the stage called ``name``, or None if it did not run."""
-        return next((stage for stage in self.stages if stage.name == name), None)
-
-    def summary(self) -> str:
-        """A one-line account, e.g. ``retrieve 50 (3.1 ms) -> rerank 10 (41.0 ms) -> llm 5 (812 ms, ok)``.
-
-        Example:
-            >>> FunnelReport("q", (StageReport("retrieve", None, 3, 0.002),), "skipped", None, None,
-            ...              0.002).summary()
-            'retrieve 3 (2.0 ms); total 2.0 ms'
-        """
-        parts = []
-        for stage in self.stages:
-            extra = f", {self.llm_status}" if stage.name == "llm" else ""
-            parts.append(f"{stage.name} {stage.candidates_out} ({1000 * stage.seconds:.1f} ms{extra})")
-        text = " -> ".join(parts) + f"; total {1000 * self.total_seconds:.1f} ms"
-        if self.llm_status == "fallback":
-            text += f"; LLM fell back to the cross-encoder order: {self.llm_error}"
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelResult:
-    """The funnel's answer: the final documents, best first, and how they were chosen."""
-
-    items: list[FunnelItem]
-    report: FunnelReport
-
-    @property
-    def texts(self) -> list[str]:
-        """The final documents' texts, best first."""
-        return [item.text for item in self.items]
-
-
-def parse_ranking(output: str, count: int) -> list[int]:
-    """Read ``{"ranking": [...]}`` from an LLM answer and check it is a permutation of 1..count.
-
-    Accepted: the JSON object alone, inside a Markdown code fence, or once within prose; a bare
-    JSON list when it is the whole answer. Ids may be ints or digit strings. Rejected, with a
-    message saying why: no JSON, two different rankings, non-integer, unknown, duplicate or
-    missing ids.
-
-    Args:
-        output: The LLM's text.
-        count: How many candidates the prompt showed (ids 1..count).
-
-    Returns:
-        The ids, most relevant first.
-
-    Raises:
-        RankingParseError: When the answer is not a permutation of 1..count.
-
-    Example:
-        >>> parse_ranking('Sure! {"ranking": [2, 3, 1]}', 3)
-        [2, 3, 1]
-        >>> try:
-        ...     parse_ranking("[2, 2, 1]", 3)
-        ... except RankingParseError as error:
-        ...     print(error)
-        ranking repeats ids [2] and misses ids [3]; expected each of 1..3 once
-    """
-    if not isinstance(output, str):
-        raise RankingParseError(f"the LLM returned {type(output).__name__}, expected text")
-    raw = _extract_ranking(output)
-    ids: list[int] = []
-    for value in raw:
-        if isinstance(value, bool):
-            raise RankingParseError(f"ranking holds {value!r}; expected integer ids")
-        if isinstance(value, int):
-            ids.append(value)
-        elif isinstance(value, str) and value.strip().isdigit():
-            ids.append(int(value.strip()))
-        elif isinstance(value, float) and value.is_integer():
-            ids.append(int(value))
-        else:
-            raise RankingParseError(f"ranking holds {value!r}; expected integer ids")
-    unknown = sorted({i for i in ids if not 1 <= i <= count})
-    seen: set[int] = set()
-    repeated = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
-    missing = sorted(set(range(1, count + 1)) - set(ids))
-    problems = []
-    if unknown:
-        problems.append(f"has unknown ids {unknown}")
-    if repeated:
-        problems.append(f"repeats ids {repeated}")
-    if missing:
-        problems.append(f"misses ids {missing}")
-    if problems:
-        raise RankingParseError(f"ranking {' and '.join(problems)}; expected each of 1..{count} once")
-    return ids
-
-
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
-
-
-def _extract_ranking(output: str) -> list[Any]:
-    text = output.strip()
-    fenced = _FENCE.findall(text)
-    for candidate in [*fenced, text]:
-        try:
-            value = json.loads(candidate.strip())
-        except ValueError:
-            continue
-        if isinstance(value, list):
-            return value
-        if isinstance(value, dict):
-            return _ranking_of(value)
-    decoder = json.JSONDecoder()
-    found: list[list[Any]] = []
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except ValueError:
-            continue
-        if isinstance(value, dict) and "ranking" in value:
-            ranking = _ranking_of(value)
-            if ranking not in found:
-                found.append(ranking)
-    if len(found) > 1:
-        raise RankingParseError(f"the answer holds {len(found)} different rankings; expected one")
-    if found:
-        return found[0]
-    preview = text[:120] + ("..." if len(text) > 120 else "")
-    raise RankingParseError(f'no JSON object with a "ranking" list in the answer: {preview!r}')
-
-
-def _ranking_of(value: dict[str, Any]) -> list[Any]:
-    if "ranking" not in value:
-        raise RankingParseError(f'the JSON object has keys {sorted(value)}; expected "ranking"')
-    ranking = value["ranking"]
-    if not isinstance(ranking, list):
-        raise RankingParseError(f'"ranking" is a {type(ranking).__name__}; expected a list of ids')
-    return ranking
 
 
 class Funnel:
@@ -334,7 +77,7 @@ class Funnel:
         config: Stage sizes and the stage-3 prompt (:class:`FunnelConfig`).
 
     Example:
-        >>> from xrerank import Candidate
+        >>> from xrerank.mining import Candidate
         >>> class Docs:  # any CandidateSource
         ...     def search(self, query, k):
         ...         texts = ["Paris is in France.", "Figs."]
@@ -558,7 +301,10 @@ class Funnel:
                 error = str(exc)
             else:
                 status = "ok"
-                final = [_with_llm_rank(items[index - 1], rank) for rank, index in enumerate(order, start=1)]
+                final = [
+                    dataclasses.replace(items[index - 1], llm_rank=rank)
+                    for rank, index in enumerate(order, start=1)
+                ]
         if status == "fallback":
             logger.warning(
                 "Funnel: the LLM's ranking for query %r was unusable (%s); keeping the cross-encoder order.",
@@ -593,12 +339,6 @@ class Funnel:
         )
         logger.debug("Funnel: %s", report.summary())
         return FunnelResult(items=items, report=report)
-
-
-def _with_llm_rank(item: FunnelItem, rank: int) -> FunnelItem:
-    return FunnelItem(
-        item.id, item.text, item.retriever_score, item.rerank_score, item.stage1_rank, item.stage2_rank, rank
-    )
 
 
 def _close(awaitable: Any) -> None:

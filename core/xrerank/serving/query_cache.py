@@ -47,18 +47,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import re
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from xrerank.mining.sources import QueryEncoder, encode_queries
+from xrerank.serving.embedding_rows import EmbeddingRows
+from xrerank.serving.key_terms import KeyTermGuard, normalize_query
+from xrerank.serving.query_cache_types import CacheLookup, QueryCacheConfig, QueryCacheStats
 from xrerank.validation import check_query
 
 if TYPE_CHECKING:
@@ -68,12 +68,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MatchStage = Literal["exact", "semantic"]
-
-# Threshold on the bi-encoder cosine similarity, calibrated for all-MiniLM-L6-v2 on the calibration
-# split of benchmarks/data/query_cache_eval.jsonl (procedure in benchmarks/query_cache.py). Other encoders
-# place paraphrases at other similarities: calibrate for yours.
-DEFAULT_MIN_SIMILARITY = 0.89
+_DEFAULT_GUARD = KeyTermGuard()  # frozen, so one instance can be every cache's default
 
 
 class PairScorer(Protocol):
@@ -82,314 +77,12 @@ class PairScorer(Protocol):
     def score(self, query: str, texts: list[str]) -> list[float]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class QueryCacheConfig:
-    """Settings of a :class:`SemanticQueryCache`.
-
-    Attributes:
-        max_size: Most entries kept; the least recently used entry is evicted beyond it.
-        ttl_s: Seconds an entry stays valid after it was stored; None keeps entries until evicted.
-        min_similarity: Bi-encoder cosine similarity a cached query needs to be considered at all.
-            Calibrated for all-MiniLM-L6-v2 (see :data:`DEFAULT_MIN_SIMILARITY`).
-        prefilter_k: Most cached queries the verifier scores per lookup: the most similar ones
-            that pass the guard (which itself looks at no more than ``4 * prefilter_k``). Bounds
-            the cross-encoder pairs per lookup.
-        verifier_threshold: Score the verifier must give ``(query, cached query)`` for a hit, on the
-            verifier's own scale (in [0, 1] for a Reranker with sigmoid activation). Required
-            when a verifier is given.
-    """
-
-    max_size: int = 1024
-    ttl_s: float | None = None
-    min_similarity: float = DEFAULT_MIN_SIMILARITY
-    prefilter_k: int = 5
-    verifier_threshold: float | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.max_size, bool) or not isinstance(self.max_size, int) or self.max_size < 1:
-            raise ValueError(f"QueryCacheConfig got max_size={self.max_size!r}; expected a positive int.")
-        if self.ttl_s is not None and (
-            isinstance(self.ttl_s, bool) or not isinstance(self.ttl_s, (int, float)) or not self.ttl_s > 0
-        ):
-            raise ValueError(
-                f"QueryCacheConfig got ttl_s={self.ttl_s!r}; expected a positive number of seconds, "
-                "or None to keep entries until evicted."
-            )
-        if not isinstance(self.min_similarity, (int, float)) or not -1.0 <= self.min_similarity <= 1.0:
-            raise ValueError(
-                f"QueryCacheConfig got min_similarity={self.min_similarity!r}; expected a cosine "
-                "similarity in [-1, 1]."
-            )
-        if (
-            isinstance(self.prefilter_k, bool)
-            or not isinstance(self.prefilter_k, int)
-            or self.prefilter_k < 1
-        ):
-            raise ValueError(
-                f"QueryCacheConfig got prefilter_k={self.prefilter_k!r}; expected a positive int."
-            )
-        if self.verifier_threshold is not None and (
-            isinstance(self.verifier_threshold, bool)
-            or not isinstance(self.verifier_threshold, (int, float))
-            or not math.isfinite(self.verifier_threshold)
-        ):
-            raise ValueError(
-                f"QueryCacheConfig got verifier_threshold={self.verifier_threshold!r}; expected a "
-                "finite number on the verifier's score scale."
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class CacheLookup(Generic[T]):
-    """The outcome of :meth:`SemanticQueryCache.lookup`.
-
-    Attributes:
-        hit: Whether a cached result answers the query.
-        value: The cached result on a hit, else None.
-        matched_query: The cached query that matched, else None.
-        stage: ``"exact"`` or ``"semantic"`` on a hit, else None.
-        similarity: Bi-encoder cosine similarity of the best candidate considered (1.0 for an
-            exact hit), or None when no candidate was considered.
-        verifier_score: The verifier's score of the matched (or best rejected) candidate, or None.
-        rejected_by_guard: Candidates above ``min_similarity`` that the key-term guard turned away.
-    """
-
-    hit: bool
-    value: T | None = None
-    matched_query: str | None = None
-    stage: MatchStage | None = None
-    similarity: float | None = None
-    verifier_score: float | None = None
-    rejected_by_guard: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class QueryCacheStats:
-    """Counters since the cache was built (a snapshot; see :attr:`SemanticQueryCache.stats`).
-
-    Attributes:
-        lookups: Lookups made (including those inside ``get_or_compute``).
-        hits: Lookups answered from the cache (``exact_hits + semantic_hits``).
-        exact_hits: Hits on the normalised-text fast path.
-        semantic_hits: Hits through the embedding prefilter (and guard, and verifier).
-        misses: Lookups that found nothing.
-        guard_rejections: Candidates above ``min_similarity`` turned away by the key-term guard.
-        verifier_calls: Calls made to the verifier (one per lookup that reached it).
-        verifier_rejections: Lookups where the verifier turned every candidate away.
-        evictions: Entries dropped because the cache was full.
-        expirations: Entries dropped because their TTL had passed.
-        size: Entries held now.
-    """
-
-    lookups: int = 0
-    hits: int = 0
-    exact_hits: int = 0
-    semantic_hits: int = 0
-    misses: int = 0
-    guard_rejections: int = 0
-    verifier_calls: int = 0
-    verifier_rejections: int = 0
-    evictions: int = 0
-    expirations: int = 0
-    size: int = 0
-
-    @property
-    def hit_rate(self) -> float:
-        """Share of lookups answered from the cache (0.0 before any lookup)."""
-        return float(self.hits / self.lookups) if self.lookups else 0.0
-
-
-# ---------------------------------------------------------------------------- normalisation, guard
-
-_WHITESPACE = re.compile(r"\s+")
-_TOKEN = re.compile(r"[^\W_]+(?:[-'./][^\W_]+)*", re.UNICODE)
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-
-
-def normalize_query(query: str) -> str:
-    """The exact-match key of a query: NFKC, case-folded, whitespace collapsed, edge punctuation dropped.
-
-    Example:
-        >>> normalize_query("  How do I reset my   Password?? ")
-        'how do i reset my password'
-    """
-    text = unicodedata.normalize("NFKC", query).translate(_APOSTROPHES).casefold()
-    text = _WHITESPACE.sub(" ", text).strip()
-    return text.strip(" \t?!.,;:'\"()[]{}")
-
-
-_NEGATIONS = frozenset(
-    {
-        "not", "no", "never", "without", "cannot", "unable", "none", "nothing", "nor", "neither",
-        "can't", "don't", "doesn't", "didn't", "won't", "isn't", "aren't", "wasn't", "weren't",
-        "shouldn't", "couldn't", "wouldn't", "hasn't", "haven't", "hadn't", "mustn't", "ain't",
-    }
-)  # fmt: skip
-
-_NUMBER_WORDS = frozenset(
-    {
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-        "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-        "hundred", "thousand", "million", "billion", "half", "once", "twice", "single", "double",
-    }
-)  # fmt: skip
-
-DEFAULT_OPPOSITES: tuple[tuple[str, str], ...] = (
-    ("enable", "disable"), ("activate", "deactivate"), ("add", "remove"), ("add", "delete"),
-    ("create", "delete"), ("increase", "decrease"), ("raise", "lower"), ("upgrade", "downgrade"),
-    ("import", "export"), ("upload", "download"), ("login", "logout"), ("signin", "signout"),
-    ("subscribe", "unsubscribe"), ("lock", "unlock"), ("encrypt", "decrypt"), ("allow", "block"),
-    ("allow", "deny"), ("accept", "reject"), ("accept", "decline"), ("start", "stop"), ("open", "close"),
-    ("show", "hide"), ("include", "exclude"), ("before", "after"), ("more", "less"), ("more", "fewer"),
-    ("minimum", "maximum"), ("min", "max"), ("first", "last"), ("on", "off"), ("public", "private"),
-    ("monthly", "annual"), ("monthly", "annually"), ("monthly", "yearly"), ("daily", "weekly"),
-    ("weekly", "monthly"), ("inbound", "outbound"), ("incoming", "outgoing"), ("send", "receive"),
-    ("buy", "sell"), ("pause", "resume"), ("connect", "disconnect"), ("join", "leave"), ("mute", "unmute"),
-    ("pin", "unpin"), ("archive", "unarchive"), ("share", "unshare"), ("follow", "unfollow"),
-    ("install", "uninstall"), ("link", "unlink"), ("freeze", "unfreeze"), ("hot", "cold"),
-    ("old", "new"), ("free", "paid"), ("personal", "business"), ("ios", "android"),
-)  # fmt: skip
-
-# Two-word verbs written as one token, so that "log in" and "log out" can be told apart.
-_PHRASES = (
-    (re.compile(r"\b(log|sign)[\s-]+(in|on)\b"), r"\1in"),
-    (re.compile(r"\b(log|sign)[\s-]+(out|off)\b"), r"\1out"),
-)
-
-
-def _variants(word: str) -> set[str]:
-    """Common inflections of a lexicon word (enable -> enables, enabled, enabling)."""
-    forms = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing"}
-    if word.endswith("e"):
-        forms.add(word[:-1] + "ing")
-    if len(word) <= 4 and word[-1] not in "aeiouwy" and word[-2:-1] in set("aeiou"):
-        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}  # stop -> stopped, stopping
-    return forms
-
-
-@dataclass(frozen=True)
-class KeyTermGuard:
-    """A lexical check that two queries name the same specifics; True means "may be the same question".
-
-    Bi-encoder embeddings put "reset the XR-40" and "reset the XR-60", or "enable SSO" and "disable
-    SSO", almost on top of each other. This guard rejects a candidate when the two queries differ in:
-
-    * numbers and codes: tokens holding a digit, and number words (``30`` vs ``14``, ``v2`` vs ``v3``);
-    * names: tokens with a capital letter past the first word's first letter, or all-caps acronyms
-      (``Slack`` vs ``Teams``, ``CSV`` vs ``PDF``), compared case-insensitively, so a name in one
-      query must appear in the other (any case);
-    * negation: one query negates (``not``, ``can't``, ``unable``, ``without``...) and the other does not;
-    * opposite actions: one query says a word of an opposite pair (``enable``) and the other
-      says its counterpart (``disable``) without the word itself.
-
-    It knows no synonyms: "two-factor" and "2FA" differ to it, so such paraphrases miss (a run of
-    the pipeline, never a wrong answer). Every check can be switched off, and the word lists
-    extended.
-
-    Attributes:
-        check_numbers: Compare numbers, codes and number words.
-        check_names: Compare capitalised names and acronyms.
-        check_negation: Compare whether each query negates.
-        opposites: Pairs of opposite words (lower case; common inflections are added).
-        extra_negations: Words treated as negations on top of the built-in list.
-
-    Example:
-        >>> guard = KeyTermGuard()
-        >>> guard("How do I reset the XR-40?", "How can I reset my XR-40")
-        True
-        >>> guard("How do I reset the XR-40?", "How do I reset the XR-60?")
-        False
-        >>> guard("How do I enable SSO?", "How do I disable SSO?")
-        False
-    """
-
-    check_numbers: bool = True
-    check_names: bool = True
-    check_negation: bool = True
-    opposites: tuple[tuple[str, str], ...] = DEFAULT_OPPOSITES
-    extra_negations: frozenset[str] = frozenset()
-    _opposite_forms: tuple[tuple[frozenset[str], frozenset[str]], ...] = field(
-        init=False, repr=False, compare=False
-    )
-
-    def __post_init__(self) -> None:
-        forms = tuple(
-            (frozenset(_variants(a.lower())), frozenset(_variants(b.lower()))) for a, b in self.opposites
-        )
-        object.__setattr__(self, "_opposite_forms", forms)
-
-    def __call__(self, query: str, cached_query: str) -> bool:
-        """True when nothing in the two queries' specifics disagrees."""
-        return not self.conflicts(query, cached_query)
-
-    def conflicts(self, query: str, cached_query: str) -> list[str]:
-        """The reasons the two queries differ (empty when the guard lets the pair through).
-
-        Example:
-            >>> KeyTermGuard().conflicts("refund after 30 days", "refund after 14 days")
-            ["numbers differ: ['30'] vs ['14']"]
-        """
-        a, b = _Terms.of(query), _Terms.of(cached_query)
-        reasons: list[str] = []
-        if self.check_numbers and a.numbers != b.numbers:
-            reasons.append(f"numbers differ: {sorted(a.numbers)} vs {sorted(b.numbers)}")
-        if self.check_names:
-            missing = sorted((a.names - b.words) | (b.names - a.words))
-            if missing:
-                reasons.append(f"names in one query only: {missing}")
-        if self.check_negation:
-            negations = _NEGATIONS | self.extra_negations
-            if bool(a.words & negations) != bool(b.words & negations):
-                reasons.append("one query is negated, the other is not")
-        for left, right in self._opposite_forms:
-            a_left, a_right = bool(a.words & left), bool(a.words & right)
-            b_left, b_right = bool(b.words & left), bool(b.words & right)
-            if (a_left and not a_right and b_right and not b_left) or (
-                a_right and not a_left and b_left and not b_right
-            ):
-                reasons.append(f"opposite words: {sorted(left)[0]!r} vs {sorted(right)[0]!r}")
-        return reasons
-
-
-@dataclass(frozen=True, slots=True)
-class _Terms:
-    words: frozenset[str]
-    numbers: frozenset[str]
-    names: frozenset[str]
-
-    @classmethod
-    def of(cls, text: str) -> _Terms:
-        text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
-        lowered = text.lower()
-        for pattern, replacement in _PHRASES:
-            lowered = pattern.sub(replacement, lowered)
-        raw = list(_TOKEN.finditer(text))
-        words = set(_TOKEN.findall(lowered)) | {match.group().lower() for match in raw}
-        numbers = {w for w in words if any(c.isdigit() for c in w) or w in _NUMBER_WORDS}
-        names = set()
-        for match in raw:
-            token = match.group()
-            if token == "I" or token.startswith("I'"):
-                continue
-            before = text[: match.start()].rstrip()
-            sentence_start = not before or before[-1] in ".?!:;\"'(\n"
-            tail = token[1:] if sentence_start else token
-            acronym = len(token) >= 2 and token.isupper()
-            if acronym or any(c.isupper() for c in tail):
-                names.add(token.lower())
-        return cls(frozenset(words), frozenset(numbers), frozenset(names))
-
-
-# ---------------------------------------------------------------------------------------- the cache
-
-
 @dataclass(slots=True)
 class _Entry:
     query: str
     key: str
     value: Any
-    slot: int  # row in the embedding matrix, -1 when the cache has no encoder
+    row: int  # row in the embedding matrix, -1 when the cache has no encoder
     expires_at: float | None
 
 
@@ -423,7 +116,7 @@ class SemanticQueryCache(Generic[T]):
         encoder: QueryEncoder | None,
         *,
         config: QueryCacheConfig | None = None,
-        guard: Callable[[str, str], bool] | None = KeyTermGuard(),
+        guard: Callable[[str, str], bool] | None = _DEFAULT_GUARD,
         verifier: PairScorer | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -451,10 +144,8 @@ class SemanticQueryCache(Generic[T]):
         self._clock = clock
         self._lock = threading.RLock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._matrix: np.ndarray | None = None
-        self._slot_entry: list[_Entry | None] = []
-        self._live: np.ndarray | None = None  # which matrix rows hold a live entry
-        self._free_slots: list[int] = []
+        # One row more than max_size: a new entry is stored before the least recent one is evicted.
+        self._vectors: EmbeddingRows[_Entry] = EmbeddingRows(self.config.max_size + 1)
         self._inflight: dict[str, Future[Any]] = {}
         self._counts = dict.fromkeys(
             (
@@ -501,7 +192,9 @@ class SemanticQueryCache(Generic[T]):
                 self._counts["hits"] += 1
                 self._counts["exact_hits"] += 1
                 return CacheLookup(True, found.value, found.query, "exact", 1.0)
-            has_vectors = self.encoder is not None and self._matrix is not None and len(self._entries) > 0
+            has_vectors = (
+                self.encoder is not None and self._vectors.dim is not None and len(self._entries) > 0
+            )
         if not has_vectors:
             return self._record_miss(CacheLookup(False))
         vector = self._embed(query, caller="SemanticQueryCache.lookup")
@@ -594,10 +287,7 @@ class SemanticQueryCache(Generic[T]):
         """Drop every entry (counters are kept)."""
         with self._lock:
             self._entries.clear()
-            self._matrix = None
-            self._live = None
-            self._slot_entry = []
-            self._free_slots = []
+            self._vectors.clear()
 
     def purge_expired(self) -> int:
         """Drop entries whose TTL has passed now; returns how many (lookups also skip them lazily)."""
@@ -638,28 +328,21 @@ class SemanticQueryCache(Generic[T]):
 
         config = self.config
         with self._lock:
-            if self._matrix is None or not self._entries:
+            if self._vectors.dim is None or not self._entries:
                 return self._record_miss(CacheLookup(False))
-            if vector.shape[0] != self._matrix.shape[1]:
-                raise ValueError(
-                    f"SemanticQueryCache: the encoder made a {vector.shape[0]}-dim vector but the cache "
-                    f"holds {self._matrix.shape[1]}-dim vectors; do not swap encoders on a filled cache "
-                    "(call clear() first)."
-                )
-            assert self._live is not None
-            rows = len(self._slot_entry)
-            similarities = np.where(self._live[:rows], self._matrix[:rows] @ vector, -np.inf)
-            window = min(rows, 4 * config.prefilter_k)
+            self._check_dimension(vector, "do not swap encoders on a filled cache (call clear() first)")
+            similarities = self._vectors.similarities(vector)
+            window = min(len(similarities), 4 * config.prefilter_k)
             top = np.argpartition(-similarities, window - 1)[:window]
             order = sorted(top.tolist(), key=lambda i: (-similarities[i], i))
             best = float(similarities[order[0]])
             best_similarity = best if np.isfinite(best) else None
             above: list[tuple[_Entry, float]] = []
-            for slot in order:
-                similarity = float(similarities[slot])
+            for row in order:
+                similarity = float(similarities[row])
                 if similarity < config.min_similarity:
                     break  # sorted: the rest are below too
-                entry = self._slot_entry[slot]
+                entry = self._vectors.owner(row)
                 if entry is not None and self._alive(entry):
                     above.append((entry, similarity))
         candidates: list[tuple[_Entry, float]] = []
@@ -715,61 +398,31 @@ class SemanticQueryCache(Generic[T]):
         return result
 
     def _store(self, query: str, key: str, value: Any, vector: np.ndarray | None) -> None:
-        import numpy as np
-
         ttl = self.config.ttl_s
         with self._lock:
             old = self._entries.get(key)
             if old is not None:
                 self._remove(old)
-            slot = -1
             if vector is not None:
-                if self._matrix is None:
-                    capacity = min(self.config.max_size + 1, 64)
-                    self._matrix = np.zeros((capacity, vector.shape[0]), dtype=np.float32)
-                    self._live = np.zeros(capacity, dtype=bool)
-                elif vector.shape[0] != self._matrix.shape[1]:
-                    raise ValueError(
-                        f"SemanticQueryCache: the encoder made a {vector.shape[0]}-dim vector but the cache "
-                        f"holds {self._matrix.shape[1]}-dim vectors; call clear() before changing encoders."
-                    )
-                slot = self._take_slot()
-                self._matrix[slot] = vector
-            entry = _Entry(query, key, value, slot, None if ttl is None else self._clock() + ttl)
-            if slot >= 0:
-                assert self._live is not None
-                self._slot_entry[slot] = entry
-                self._live[slot] = True
+                self._check_dimension(vector, "call clear() before changing encoders")
+            entry = _Entry(query, key, value, -1, None if ttl is None else self._clock() + ttl)
+            if vector is not None:
+                entry.row = self._vectors.add(vector, entry)
             self._entries[key] = entry
             while len(self._entries) > self.config.max_size:
                 _, evicted = next(iter(self._entries.items()))
                 self._remove(evicted)
                 self._counts["evictions"] += 1
 
-    def _take_slot(self) -> int:
-        import numpy as np
-
-        assert self._matrix is not None
-        if self._free_slots:
-            return self._free_slots.pop()
-        slot = len(self._slot_entry)
-        if slot >= self._matrix.shape[0]:
-            grown = np.zeros(
-                (min(self._matrix.shape[0] * 2, self.config.max_size + 1), self._matrix.shape[1]),
-                dtype=np.float32,
+    def _check_dimension(self, vector: np.ndarray, advice: str) -> None:
+        dim = self._vectors.dim
+        if dim is not None and vector.shape[0] != dim:
+            raise ValueError(
+                f"SemanticQueryCache: the encoder made a {vector.shape[0]}-dim vector but the cache "
+                f"holds {dim}-dim vectors; {advice}."
             )
-            grown[: self._matrix.shape[0]] = self._matrix
-            live = np.zeros(grown.shape[0], dtype=bool)
-            live[: self._matrix.shape[0]] = self._live
-            self._matrix, self._live = grown, live
-        self._slot_entry.append(None)
-        return slot
 
     def _remove(self, entry: _Entry) -> None:
         if self._entries.get(entry.key) is entry:
             del self._entries[entry.key]
-        if entry.slot >= 0 and entry.slot < len(self._slot_entry) and self._slot_entry[entry.slot] is entry:
-            self._slot_entry[entry.slot] = None
-            self._free_slots.append(entry.slot)
-            assert self._live is not None
-            self._live[entry.slot] = False
+        self._vectors.remove(entry.row, entry)

@@ -7,9 +7,10 @@ resume; :func:`finetune` adds the before/after evaluation and the model card;
 
 from __future__ import annotations
 
+from xrerank.training.config import TrainingConfig
 from xrerank.training.distill import DistillationConfig, DistillationResult, distill_bi_encoder
 from xrerank.training.finetune import finetune
-from xrerank.training.trainer import TrainingConfig, TrainResult, train
+from xrerank.training.trainer import TrainResult, train
 
 __all__ = [
     "DistillationConfig",

@@ -30,23 +30,22 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from xrerank._optional import require
 from xrerank.examples import TrainingExample
-from xrerank.training.trainer import (
-    MINILM_ALIAS,
-    has_classification_head,
-    resolve_base_model,
-    save_model_atomically,
-)
+from xrerank.training.checkpoints import save_model_atomically
+from xrerank.training.config import MINILM_ALIAS, BaseTrainingConfig
+from xrerank.training.losses import build_distillation_loss
+from xrerank.training.rows import build_distillation_rows, check_examples, trim_negatives
+from xrerank.training.start_model import has_classification_head, resolve_base_model
+from xrerank.validation import check_int
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -59,8 +58,12 @@ DISTILLATION_LOSSES = ("margin_mse", "cosent", "cosine")
 
 
 @dataclass
-class DistillationConfig:
+class DistillationConfig(BaseTrainingConfig):
     """Everything that decides a distillation run.
+
+    The options shared with every run (steps, batch, optimiser, output) are documented on
+    :class:`~xrerank.training.config.BaseTrainingConfig`. Distillation runs 3 epochs by
+    default: a log yields only a few hundred rows, i.e. tens of steps, on a CPU.
 
     Attributes:
         student: The bi-encoder to train: a SentenceTransformer name or directory;
@@ -68,28 +71,8 @@ class DistillationConfig:
         loss: ``"margin_mse"`` (student margins regress to teacher margins), ``"cosent"``
             (the order of teacher scores within a batch) or ``"cosine"`` (cosine similarity
             regresses to the teacher score in [0, 1]).
-        epochs: Passes over the training rows (fractions allowed).
-        max_steps: Optimiser steps; overrides ``epochs`` when set (a fixed CPU budget).
-        learning_rate: Peak learning rate. Higher than the usual 2e-5 because a log yields
-            only a few hundred rows, i.e. tens of steps, on a CPU.
-        batch_size: Rows per step: a query with its positive and ``num_negatives`` negatives
-            for ``margin_mse``, a (query, passage) pair otherwise.
-        warmup: Warm-up as a fraction of all steps (< 1) or a number of steps (>= 1).
-        weight_decay: AdamW weight decay.
-        max_length: Token limit of each text the student embeds.
         teacher_max_length: Token limit of each (query, passage) pair when the teacher is given
             as a path; None keeps the teacher's own setting.
-        num_negatives: Negatives per positive. ``margin_mse`` skips examples with fewer
-            (every row of a batch has the same width); the pair losses use what there is.
-        seed: Seed for shuffling and dropout.
-        logging_steps: Log the training loss every N steps.
-        output_dir: Directory of the saved student (a plain SentenceTransformer directory).
-        overwrite: Replace an existing ``output_dir``.
-        show_progress: Progress bars for teacher scoring and training.
-        device: ``"cpu"``, ``"cuda"`` or None for the trainer's choice.
-        allow_pickle_weights: Load a student or teacher (given as a path or name) whose weights
-            are pickle files (``pytorch_model.bin``); they can run code when loaded, so only for
-            models you trust. Off: such models are refused (see :mod:`xrerank.models.weights_safety`).
 
     Example:
         >>> config = DistillationConfig(loss="cosent", epochs=2, output_dir="my-student")
@@ -97,24 +80,14 @@ class DistillationConfig:
         'cosent'
     """
 
-    student: str = MINILM_ALIAS
-    loss: str = "margin_mse"
     epochs: float = 3.0
-    max_steps: int | None = None
-    learning_rate: float = 5e-5
     batch_size: int = 16
-    warmup: float = 0.1
-    weight_decay: float = 0.01
-    max_length: int = 128
-    teacher_max_length: int | None = None
     num_negatives: int = 3
-    seed: int = 42
     logging_steps: int = 10
     output_dir: str = "xrerank-student"
-    overwrite: bool = False
-    show_progress: bool = True
-    device: str | None = None
-    allow_pickle_weights: bool = False
+    student: str = MINILM_ALIAS
+    loss: str = "margin_mse"
+    teacher_max_length: int | None = None
 
     def __post_init__(self) -> None:
         if self.loss not in DISTILLATION_LOSSES:
@@ -127,39 +100,14 @@ class DistillationConfig:
                 f"DistillationConfig got student={self.student!r}; expected a SentenceTransformer name or "
                 "directory (or 'minilm'). Pass a loaded model as distill_bi_encoder(..., student=model)."
             )
-        if not isinstance(self.allow_pickle_weights, bool):
-            raise ValueError(
-                f"DistillationConfig got allow_pickle_weights={self.allow_pickle_weights!r}; expected True "
-                "or False."
-            )
-        for name in ("batch_size", "num_negatives", "logging_steps"):
-            _check_int(name, getattr(self, name), minimum=1)
-        if self.max_steps is not None:
-            _check_int("max_steps", self.max_steps, minimum=1)
-        _check_int("max_length", self.max_length, minimum=8)
-        if self.teacher_max_length is not None:
-            _check_int("teacher_max_length", self.teacher_max_length, minimum=8)
-        for name in ("epochs", "learning_rate"):
-            value = getattr(self, name)
-            if not _is_real(value) or not value > 0:
-                raise ValueError(f"DistillationConfig got {name}={value!r}; expected a positive number.")
-        for name in ("warmup", "weight_decay"):
-            value = getattr(self, name)
-            if not _is_real(value) or value < 0:
-                raise ValueError(f"DistillationConfig got {name}={value!r}; expected a number >= 0.")
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"DistillationConfig got {name}={value!r}; expected an int >= {minimum}.")
+        super().__post_init__()
+        check_int(
+            self.teacher_max_length,
+            caller="DistillationConfig",
+            name="teacher_max_length",
+            minimum=self.MIN_MAX_LENGTH,
+            optional=True,
+        )
 
 
 @dataclass
@@ -227,7 +175,7 @@ def load_teacher(teacher: Reranker | str | Path, config: DistillationConfig | No
         )
     return Reranker(
         path,
-        device="cpu" if config.device == "cpu" else "auto",
+        device=config.device,  # None: the Reranker resolves it as every model load does
         max_length=config.teacher_max_length,
         activation="sigmoid",
         show_progress_bar=config.show_progress,
@@ -235,26 +183,6 @@ def load_teacher(teacher: Reranker | str | Path, config: DistillationConfig | No
         micro_batching=None,
         allow_pickle_weights=config.allow_pickle_weights,
     )
-
-
-def _check_examples(examples: Sequence[TrainingExample]) -> list[TrainingExample]:
-    if isinstance(examples, (str, bytes)) or not isinstance(examples, Sequence):
-        raise TypeError(
-            f"distill_bi_encoder got {type(examples).__name__} as examples; expected a list of "
-            "TrainingExample (from mine_hard_negatives or xrerank.examples.load_examples)."
-        )
-    if not examples:
-        raise ValueError(
-            "distill_bi_encoder got no training examples; mine some from your retriever log first "
-            "(xrerank.mine_hard_negatives or `xrerank mine`)."
-        )
-    for position, example in enumerate(examples):
-        if not isinstance(example, TrainingExample):
-            raise TypeError(
-                f"distill_bi_encoder got a {type(example).__name__} at examples[{position}]; expected "
-                "TrainingExample (see xrerank.examples.load_examples)."
-            )
-    return list(examples)
 
 
 def teacher_scored(
@@ -274,109 +202,29 @@ def teacher_scored(
         [0.97]
     """
     config = config or DistillationConfig()
-    examples = _check_examples(examples)
-    n = config.num_negatives
+    trimmed = [
+        trim_negatives(e, config.num_negatives) for e in check_examples(examples, caller="distill_bi_encoder")
+    ]
     if teacher is None:
-        missing = next((e for e in examples if not e.has_teacher_scores), None)
+        missing = next((e for e in trimmed if not e.has_teacher_scores), None)
         if missing is not None:
             raise ValueError(
                 f"distill_bi_encoder got teacher=None, but the example for query {missing.query!r} has no "
                 "teacher scores. Pass a teacher (an xrerank.Reranker or a fine-tuned cross-encoder path)."
             )
-        trimmed = [
-            TrainingExample(
-                e.query,
-                list(e.positives),
-                list(e.negatives[:n]),
-                positive_scores=list(e.positive_scores),
-                negative_scores=list(e.negative_scores[:n]),
-                query_id=e.query_id,
-            )
-            for e in examples
-        ]
         return trimmed, 0
     reranker = load_teacher(teacher, config)
-    pairs = list(
-        dict.fromkeys((e.query, text) for e in examples for text in [*e.positives, *e.negatives[:n]])
-    )
+    pairs = list(dict.fromkeys((e.query, text) for e in trimmed for text in [*e.positives, *e.negatives]))
     scores = dict(zip(pairs, reranker.score_pairs(pairs), strict=True))
     scored = [
-        TrainingExample(
-            e.query,
-            list(e.positives),
-            list(e.negatives[:n]),
+        replace(
+            e,
             positive_scores=[scores[(e.query, t)] for t in e.positives],
-            negative_scores=[scores[(e.query, t)] for t in e.negatives[:n]],
-            query_id=e.query_id,
+            negative_scores=[scores[(e.query, t)] for t in e.negatives],
         )
-        for e in examples
+        for e in trimmed
     ]
     return scored, len(pairs)
-
-
-# --------------------------------------------------------------------------- rows and loss
-
-
-def build_distillation_rows(
-    examples: Sequence[TrainingExample], config: DistillationConfig
-) -> tuple[list[dict[str, Any]], int]:
-    """The dataset rows the configured loss reads, and how many examples were skipped.
-
-    Every example must carry teacher scores (see :func:`teacher_scored`).
-
-    * ``margin_mse``: (query, positive, negative_1..n, label=[teacher margins]), one row per
-      positive; examples with fewer than ``num_negatives`` negatives are skipped.
-    * ``cosent`` / ``cosine``: (query, passage, label=teacher score) for every positive and negative.
-
-    Example:
-        >>> ex = TrainingExample("q", ["p"], ["n"], positive_scores=[0.75], negative_scores=[0.25])
-        >>> build_distillation_rows([ex], DistillationConfig(num_negatives=1))[0]
-        [{'query': 'q', 'positive': 'p', 'negative_1': 'n', 'label': [0.5]}]
-    """
-    n = config.num_negatives
-    rows: list[dict[str, Any]] = []
-    skipped = 0
-    for example in examples:
-        if not example.has_teacher_scores:
-            raise ValueError(
-                f"The example for query {example.query!r} has no teacher scores; score it with "
-                "teacher_scored(...) first."
-            )
-        if config.loss != "margin_mse":
-            passages = [*example.positives, *example.negatives[:n]]
-            scores = [*example.positive_scores, *example.negative_scores[:n]]
-            rows.extend(
-                {"query": example.query, "passage": text, "label": float(score)}
-                for text, score in zip(passages, scores, strict=True)
-            )
-            continue
-        if len(example.negatives) < n:
-            skipped += 1
-            continue
-        for positive, positive_score in zip(example.positives, example.positive_scores, strict=True):
-            row: dict[str, Any] = {"query": example.query, "positive": positive}
-            row.update({f"negative_{i + 1}": example.negatives[i] for i in range(n)})
-            row["label"] = [float(positive_score - s) for s in example.negative_scores[:n]]
-            rows.append(row)
-    return rows, skipped
-
-
-def build_distillation_loss(student: SentenceTransformer, config: DistillationConfig) -> Any:
-    """The sentence-transformers loss named by ``config.loss``.
-
-    ``margin_mse`` and ``cosent`` compare texts with the student's own similarity function
-    (``model.similarity_pairwise``: cosine for all-MiniLM-L6-v2), the one it retrieves with.
-
-    Example:
-        >>> loss = build_distillation_loss(student, DistillationConfig(loss="cosent"))  # doctest: +SKIP
-    """
-    from sentence_transformers.sentence_transformer import losses
-
-    if config.loss == "margin_mse":
-        return losses.MarginMSELoss(student, similarity_fct=student.similarity_pairwise)
-    if config.loss == "cosent":
-        return losses.CoSENTLoss(student, similarity_fct=student.similarity_pairwise)
-    return losses.CosineSimilarityLoss(student)
 
 
 def load_student(config: DistillationConfig) -> SentenceTransformer:
@@ -391,14 +239,14 @@ def load_student(config: DistillationConfig) -> SentenceTransformer:
     """
     import torch
 
-    from xrerank.models.loading import load_sentence_transformer
+    from xrerank.models.loading import load_sentence_transformer, resolve_device
 
     path = resolve_base_model(config.student)
     torch.manual_seed(config.seed)
     model = load_sentence_transformer(
         path,
         allow_pickle_weights=config.allow_pickle_weights,
-        device=config.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        device=resolve_device(config.device),
         local_files_only=os.path.isdir(path),
     )
     model.max_seq_length = config.max_length
@@ -477,7 +325,7 @@ def distill_bi_encoder(
         student = load_student(config)
     student.max_seq_length = config.max_length
     # The trainer wants a working folder even with save_strategy="no"; it is removed afterwards.
-    checkpoints = Path(f"{os.fspath(output_dir).rstrip('/')}.checkpoints")
+    checkpoints = config.checkpoint_dir
     remove_checkpoints = not checkpoints.exists()
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),

@@ -2,7 +2,7 @@
 
 Example:
     >>> from xrerank import finetune
-    >>> from xrerank.training.trainer import TrainingConfig
+    >>> from xrerank.training.config import TrainingConfig
     >>> config = TrainingConfig(output_dir="my-reranker")
     >>> path = finetune(examples, config, eval_set=held_out)  # doctest: +SKIP
     >>> Reranker(path).rank("my query", passages)  # doctest: +SKIP
@@ -17,12 +17,18 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import TYPE_CHECKING, Any
 
-from xrerank.evaluation.evaluate import EvalSet, choose_fusion_weight, fuse_runs
+from xrerank.evaluation.eval_set import EvalSet
+from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
 from xrerank.examples import TrainingExample
-from xrerank.training.trainer import TrainingConfig, TrainResult, train
+from xrerank.training.config import TrainingConfig
+from xrerank.training.start_model import gets_a_fresh_head, load_start_model
+from xrerank.training.trainer import TrainResult, train
+from xrerank.training.window_cut import require_a_ranking_start
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 CARD_FILE = "README.md"
 INFO_FILE = "xrerank_training.json"
 METRICS = ("ndcg@10", "mrr@10")
+# The card's text, with $placeholders; shipped as package data beside this module.
+CARD_TEMPLATE = "model_card_template.md"
 
 
 def _measure(model: CrossEncoder, eval_set: EvalSet, config: TrainingConfig) -> dict[str, Any]:
@@ -48,7 +56,7 @@ def _measure(model: CrossEncoder, eval_set: EvalSet, config: TrainingConfig) -> 
     metrics, run = eval_set.evaluate(reranker, metrics=METRICS)
     result: dict[str, Any] = {"reranker": metrics}
     if eval_set.has_retriever_scores:
-        from xrerank.evaluation.evaluate import evaluate_run
+        from xrerank.evaluation.metrics import evaluate_run
 
         result["retriever"] = evaluate_run(eval_set.candidates, eval_set.qrels, METRICS)
         weight, _ = choose_fusion_weight(run, eval_set.candidates, eval_set.qrels)
@@ -66,19 +74,26 @@ def finetune(
     eval_set: EvalSet | Sequence[TrainingExample] | None = None,
     cold_start: Sequence[TrainingExample] | None = None,
     cold_start_epochs: float = 1.0,
+    cold_start_config: TrainingConfig | None = None,
 ) -> Path:
     """Fine-tune a reranker, measure it before and after, save it with a model card.
 
+    The start model is loaded once: measured, trained on ``cold_start`` (if given), then on
+    ``examples``.
+
     Args:
         examples: Training queries with positives and mined negatives (logs).
-        config: Loss and settings (:class:`~xrerank.training.trainer.TrainingConfig`).
-        eval_set: Held-out queries (an :class:`~xrerank.evaluation.evaluate.EvalSet` with the retriever's
+        config: Loss and settings (:class:`~xrerank.training.config.TrainingConfig`).
+        eval_set: Held-out queries (an :class:`~xrerank.evaluation.eval_set.EvalSet` with the retriever's
             candidates, or held-out examples) scored before and after training. With
             retriever scores, the card also records the best weight for fusing reranker and
             retriever scores (chosen on this set, which must not be your test set).
         cold_start: Self-supervised examples from the corpus
             (:func:`xrerank.mining.cold_start.pseudo_query_examples`), trained on first.
-        cold_start_epochs: Epochs of the cold-start stage.
+        cold_start_epochs: Epochs of the cold-start stage (when ``cold_start_config`` is not given).
+        cold_start_config: Settings of the cold-start stage (e.g. fewer negatives per pseudo-query
+            than the log stage uses); by default ``config`` with ``cold_start_epochs``. Its output
+            directory, resume and long-passage settings are the stage's own.
 
     Returns:
         The model directory: a plain sentence-transformers CrossEncoder with ``README.md``
@@ -88,63 +103,48 @@ def finetune(
         >>> path = finetune(examples, TrainingConfig(loss="bce", output_dir="out"))  # doctest: +SKIP
     """
     config = config or TrainingConfig()
-    if config.long_passages == "max_window" and not cold_start:
-        _check_start_model_ranks(config)
     if isinstance(eval_set, Sequence):
         eval_set = EvalSet.from_examples(eval_set) if eval_set else None
-    before: dict[str, Any] | None = None
-    if eval_set is not None:
-        from xrerank.training.trainer import load_start_model
-
-        base, _ = load_start_model(config)
-        before = _measure(base, eval_set, config)
-        del base
-    requested = config
+    if not cold_start:
+        # Refuse windows from a fresh head before any model is loaded or measured.
+        require_a_ranking_start(config, gets_a_fresh_head(config))
+    model, fresh_head = load_start_model(config)
+    before = _measure(model, eval_set, config) if eval_set is not None else None
     stage1: TrainResult | None = None
     stage_dir: Path | None = None
     if cold_start:
         stage_dir = Path(f"{config.output_dir.rstrip('/')}.cold-start")
+        stage_config = cold_start_config or replace(config, epochs=cold_start_epochs, max_steps=None)
         stage1 = train(
             list(cold_start),
             replace(
-                config,
+                stage_config,
+                base_model=config.base_model,
                 output_dir=str(stage_dir),
-                epochs=cold_start_epochs,
-                max_steps=None,
                 overwrite=True,
                 resume=False,
                 # Windows are picked by a model that already ranks: the one stage 1 trains.
                 long_passages="truncate",
             ),
+            model=model,
+            fresh_head=fresh_head,
         )
-        # The head is no longer fresh after stage 1: one learning rate from here on.
-        config = replace(config, base_model=str(stage1.model_path), head_learning_rate=None)
+        # train() trained ``model`` in place: the log stage goes on from it, with one learning rate.
+        fresh_head = False
 
     def write_card(model: CrossEncoder, staging: Path) -> None:
         after = _measure(model, eval_set, config) if eval_set is not None else None
-        info = _training_info(examples, requested, stage1, cold_start, before, after)
+        info = _training_info(examples, config, stage1, cold_start, before, after)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         (staging / CARD_FILE).write_text(model_card(info), encoding="utf-8")
 
-    result = train(examples, config, before_save=write_card)
+    result = train(examples, config, model=model, fresh_head=fresh_head, before_save=write_card)
     if stage_dir is not None:
         shutil.rmtree(stage_dir, ignore_errors=True)
     logger.info(
         "Fine-tuned reranker saved to %s (%d steps, %.0fs).", result.model_path, result.steps, result.seconds
     )
     return result.model_path
-
-
-def _check_start_model_ranks(config: TrainingConfig) -> None:
-    """Fail before any work when ``max_window`` would pick windows with a fresh head."""
-    from xrerank.training.trainer import (
-        has_classification_head,
-        resolve_base_model,
-        windows_need_a_ranking_start,
-    )
-
-    if has_classification_head(resolve_base_model(config.base_model)) is False:
-        raise windows_need_a_ranking_start(config)
 
 
 def _training_info(
@@ -195,18 +195,28 @@ def _metrics_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -
     return rows
 
 
-def _serving_note(config: dict[str, Any]) -> list[str]:
+def _serving_note(config: dict[str, Any]) -> str:
     if config.get("long_passages") != "max_window":
-        return []
-    return [
+        return ""
+    return (
         "Trained on the best window of each long passage: serve it the same way, with "
-        f'`Reranker(path, max_length={config.get("max_length")}, long_passages="max_window")`.',
-        "",
-    ]
+        f'`Reranker(path, max_length={config.get("max_length")}, long_passages="max_window")`.\n\n'
+    )
+
+
+def _fusion_note(after: dict[str, Any]) -> str:
+    if "fusion_weight" not in after:
+        return ""
+    weight = after["fusion_weight"]
+    return (
+        "\n## Using it\n\nOn the held-out queries the best ranking combined the two scores per query as "
+        f"`{weight:.2f} * z(reranker) + {1 - weight:.2f} * z(retriever)` "
+        "(z = standardised within the query's candidates); see `xrerank.evaluation.fuse_runs`.\n"
+    )
 
 
 def model_card(info: dict[str, Any]) -> str:
-    """The Markdown model card written next to the weights.
+    """The Markdown model card written next to the weights (text: ``model_card_template.md``).
 
     Example:
         >>> "xrerank" in model_card({"data": {}, "config": {}, "metrics_before": None, "metrics_after": None})
@@ -214,45 +224,17 @@ def model_card(info: dict[str, Any]) -> str:
     """
     config = info.get("config", {})
     data = info.get("data", {})
-    settings = "\n".join(f"- `{k}`: `{v}`" for k, v in config.items() if k not in ("show_progress",))
-    fusion = ""
-    after = info.get("metrics_after") or {}
-    if "fusion_weight" in after:
-        fusion = (
-            "\n## Using it\n\nOn the held-out queries the best ranking combined the two scores per query as "
-            f"`{after['fusion_weight']:.2f} * z(reranker) + {1 - after['fusion_weight']:.2f} * z(retriever)` "
-            "(z = standardised within the query's candidates); see `xrerank.evaluation.evaluate.fuse_runs`.\n"
-        )
-    return "\n".join(
-        [
-            "---",
-            "library_name: sentence-transformers",
-            "tags: [cross-encoder, reranker, xrerank]",
-            "---",
-            "",
-            "# Reranker fine-tuned with xrerank",
-            "",
-            "A plain sentence-transformers CrossEncoder: load it with `CrossEncoder(path)` or "
-            "`xrerank.Reranker(path)`.",
-            "",
-            "## Data",
-            "",
-            f"- training queries: {data.get('queries', 0)}, positives: {data.get('positives', 0)}, "
-            f"hard negatives: {data.get('negatives', 0)}",
-            f"- cold-start (self-supervised) examples: {data.get('cold_start_examples', 0)}",
-            "",
-            "## Training",
-            "",
-            f"Loss `{config.get('loss')}` from `{config.get('base_model')}`.",
-            "",
-            *_serving_note(config),
-            settings,
-            "",
-            "## Held-out metrics (same candidates before and after)",
-            "",
-            *_metrics_rows(info.get("metrics_before"), info.get("metrics_after")),
-            fusion,
-            f"Created {info.get('created', '')} by xrerank.",
-            "",
-        ]
+    template = resources.files("xrerank.training").joinpath(CARD_TEMPLATE).read_text(encoding="utf-8")
+    return Template(template).substitute(
+        queries=data.get("queries", 0),
+        positives=data.get("positives", 0),
+        negatives=data.get("negatives", 0),
+        cold_start_examples=data.get("cold_start_examples", 0),
+        loss=config.get("loss"),
+        base_model=config.get("base_model"),
+        serving_note=_serving_note(config),
+        settings="\n".join(f"- `{k}`: `{v}`" for k, v in config.items() if k != "show_progress"),
+        metrics="\n".join(_metrics_rows(info.get("metrics_before"), info.get("metrics_after"))),
+        fusion=_fusion_note(info.get("metrics_after") or {}),
+        created=info.get("created", ""),
     )

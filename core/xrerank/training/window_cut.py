@@ -1,14 +1,39 @@
-"""Training on windows: cut each long positive and negative to its best window under the start model."""
+"""Training on windows: cut each long positive and negative to its best window under the start model.
+
+Used with ``long_passages="max_window"``; the start model must already rank
+(:func:`require_a_ranking_start`), since a fresh head picks arbitrary windows.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
     from xrerank.examples import TrainingExample
     from xrerank.scoring.reranker import Reranker
+    from xrerank.training.config import TrainingConfig
+
+logger = logging.getLogger(__name__)
+
+
+def require_a_ranking_start(config: TrainingConfig, fresh_head: bool) -> None:
+    """Refuse ``long_passages="max_window"`` from a start model whose head is fresh (random).
+
+    Example:
+        >>> require_a_ranking_start(TrainingConfig(long_passages="max_window"), fresh_head=False)
+    """
+    if config.long_passages == "max_window" and fresh_head:
+        raise ValueError(
+            f"long_passages='max_window' picks each long passage's best window with the start model, but "
+            f"{config.base_model} has no classification head yet, and a fresh head picks arbitrary windows. "
+            "Start from a cross-encoder, add a cold-start stage (finetune(..., cold_start=...), "
+            "`xrerank train --cold-start`), or use long_passages='truncate'."
+        )
 
 
 def best_window_examples(examples: Sequence[TrainingExample], reranker: Reranker) -> list[TrainingExample]:
@@ -34,4 +59,33 @@ def best_window_examples(examples: Sequence[TrainingExample], reranker: Reranker
         positives = [next(windows) for _ in example.positives]
         negatives = [next(windows) for _ in example.negatives]
         cut.append(replace(example, positives=positives, negatives=negatives))
+    return cut
+
+
+def cut_to_best_windows(
+    examples: Sequence[TrainingExample], model: CrossEncoder, config: TrainingConfig
+) -> list[TrainingExample]:
+    """The examples with each long passage cut to its best window under ``model``; logs how many were cut.
+
+    Example:
+        >>> cut = cut_to_best_windows(examples, model, config)  # doctest: +SKIP
+    """
+    from xrerank.scoring.reranker import Reranker
+
+    scorer = Reranker(
+        model,
+        max_length=config.max_length,
+        activation=None,
+        cache_size=0,
+        micro_batching=None,
+        show_progress_bar=config.show_progress,
+        long_passages="max_window",  # what the windows serve; best_windows cuts in either mode
+    )
+    cut = best_window_examples(examples, scorer)
+    passages = sum(len(example.positives) + len(example.negatives) for example in examples)
+    logger.info(
+        "long_passages='max_window': %d of %d training passages cut to their best window.",
+        scorer.stats.split_passages,
+        passages,
+    )
     return cut

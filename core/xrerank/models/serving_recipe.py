@@ -1,0 +1,148 @@
+"""The serving recipe: how a saved reranker must be served, in a small file beside its weights.
+
+A model trained on 96-token windows and validated fused with its retriever ranks worse
+when loaded the ordinary way (first 512 tokens, reranker alone). The recipe records what
+was validated — max length, long-passage mode, activation, and the fusion weight with the
+retriever evidence it applies to — so that :class:`xrerank.Reranker` and both adapters
+serve the model that way by default. The directory stays a plain sentence-transformers
+CrossEncoder; plain loaders simply ignore the file.
+
+Example:
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> recipe = ServingRecipe(max_length=96, long_passages="max_window", fusion_weight=0.7)
+    >>> path = write_recipe(folder, recipe)
+    >>> read_recipe(folder).fusion_weight
+    0.7
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from xrerank.validation import check_int, check_number
+
+RECIPE_FILE = "xrerank_serving.json"
+RECIPE_VERSION = 1
+
+# What the fusion weight is applied to: the retriever's own score of each candidate
+# ("score", e.g. NodeWithScore.score or a metadata key), or its position in the incoming
+# order ("rank", for documents that arrive ranked without scores).
+FusionEvidence = Literal["score", "rank"]
+LONG_PASSAGE_MODES = ("truncate", "max_window")
+
+
+@dataclass(frozen=True)
+class ServingRecipe:
+    """How a saved reranker was validated, and so how it should be served.
+
+    Attributes:
+        max_length: Token limit per (query, passage) pair the model was trained and validated at;
+            None uses the model's own limit.
+        long_passages: ``"truncate"`` (first ``max_length`` tokens) or ``"max_window"`` (best
+            sentence window of a long passage).
+        activation: ``"sigmoid"`` (scores in [0, 1]) or None (raw logits).
+        fusion_weight: Weight of the reranker in ``w * z(reranker) + (1 - w) * z(retriever)`` per
+            query; None serves the reranker alone (no retriever evidence was validated), 1.0 is the
+            reranker alone by choice and 0.0 keeps the retriever's order.
+        fusion_evidence: What the retriever side of the fusion is: its ``"score"`` of each candidate
+            or its ``"rank"`` (the incoming order).
+        retriever: A short description of the retriever the weight was chosen against.
+        validation: What the choices rest on (queries, metrics), as the recipe's writer recorded it.
+    """
+
+    max_length: int | None = None
+    long_passages: str = "truncate"
+    activation: str | None = "sigmoid"
+    fusion_weight: float | None = None
+    fusion_evidence: FusionEvidence = "score"
+    retriever: str | None = None
+    validation: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        check_int(self.max_length, caller="ServingRecipe", name="max_length", minimum=8, optional=True)
+        if self.long_passages not in LONG_PASSAGE_MODES:
+            raise ValueError(
+                f"ServingRecipe got long_passages={self.long_passages!r}; "
+                "expected 'truncate' or 'max_window'."
+            )
+        if self.activation not in ("sigmoid", None):
+            raise ValueError(f"ServingRecipe got activation={self.activation!r}; expected 'sigmoid' or None.")
+        check_number(
+            self.fusion_weight,
+            caller="ServingRecipe",
+            name="fusion_weight",
+            minimum=0,
+            maximum=1,
+            optional=True,
+        )
+        if self.fusion_evidence not in ("score", "rank"):
+            raise ValueError(
+                f"ServingRecipe got fusion_evidence={self.fusion_evidence!r}; expected 'score' or 'rank'."
+            )
+
+    @property
+    def keeps_retriever_order(self) -> bool:
+        """True when validation found no reranker that beats the retriever (weight 0)."""
+        return self.fusion_weight == 0.0
+
+
+def recipe_path(model_dir: str | os.PathLike[str]) -> Path:
+    """Where the recipe of ``model_dir`` lives (whether or not it exists)."""
+    return Path(model_dir) / RECIPE_FILE
+
+
+def write_recipe(model_dir: str | os.PathLike[str], recipe: ServingRecipe) -> Path:
+    """Write ``recipe`` beside the weights in ``model_dir``, atomically (temporary name, then rename)."""
+    target = recipe_path(model_dir)
+    payload = {"version": RECIPE_VERSION, **asdict(recipe)}
+    # open(..., "x") honours the umask like any file the user writes (mkstemp would make it 0600).
+    temporary = target.with_name(f".{RECIPE_FILE}.{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        with open(temporary, "x", encoding="utf-8") as out:
+            json.dump(payload, out, indent=2)
+            out.write("\n")
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_recipe(model: str | os.PathLike[str]) -> ServingRecipe | None:
+    """The recipe saved with a local model directory; None for hub names and directories without one.
+
+    Raises:
+        ValueError: The file exists but is not a recipe this version of xrerank can read; the
+            message names the file and the fix.
+    """
+    path = recipe_path(model)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"{path}: not a valid serving recipe ({exc}); delete the file or re-save the model."
+        ) from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object; delete the file or re-save the model.")
+    version = data.pop("version", None)
+    if version != RECIPE_VERSION:
+        raise ValueError(
+            f"{path}: serving recipe version {version!r}; this xrerank reads version {RECIPE_VERSION}. "
+            "Upgrade xrerank or re-save the model."
+        )
+    known = {f.name for f in fields(ServingRecipe)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown serving recipe keys {unknown}; known: {sorted(known)}.")
+    try:
+        return ServingRecipe(**data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc

@@ -1,0 +1,75 @@
+"""Fusion of the reranker's scores with the retriever's evidence: the one home of the arithmetic.
+
+Per query, both score lists are z-normalised (so logits, probabilities and cosine
+similarities become comparable) and blended: ``w * z(reranker) + (1 - w) * z(retriever)``.
+``w = 1`` is the reranker alone, ``w = 0`` the retriever's order. Evaluation chooses ``w``
+on held-out queries with the same functions that serve it.
+
+Fused scores are relative within one query (mean 0 when both sides vary); they are not
+probabilities. Callers keep the reranker's own score beside them.
+
+Example:
+    >>> fuse_scores([3.0, 1.0], [0.1, 0.9], 0.5)
+    [0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from xrerank.validation import check_number, is_number
+
+
+def z_normalise(scores: Sequence[float]) -> list[float]:
+    """``(s - mean) / std`` of each score; all zeros when the scores do not vary.
+
+    Example:
+        >>> z_normalise([1.0, 3.0])
+        [-1.0, 1.0]
+    """
+    values = [float(v) for v in scores]
+    if not values:
+        return []
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return [(v - mean) / std if std > 0 else 0.0 for v in values]
+
+
+def rank_evidence(count: int) -> list[float]:
+    """Retriever evidence for ``count`` candidates that arrived ranked but without scores.
+
+    The first candidate gets the highest value; the values fall linearly with the rank.
+
+    Example:
+        >>> rank_evidence(3)
+        [3.0, 2.0, 1.0]
+    """
+    return [float(count - position) for position in range(count)]
+
+
+def fuse_scores(reranker: Sequence[float], retriever: Sequence[float], weight: float) -> list[float]:
+    """Blend one query's reranker scores with its retriever scores (same candidates, same order).
+
+    Raises:
+        ValueError: The lists differ in length, or ``weight`` is outside [0, 1].
+
+    Example:
+        >>> fuse_scores([2.0, 0.0], [0.0, 1.0], 1.0)
+        [1.0, -1.0]
+    """
+    weight = float(check_number(weight, caller="fuse_scores", name="weight", minimum=0, maximum=1) or 0.0)
+    if len(reranker) != len(retriever):
+        raise ValueError(
+            f"fuse_scores got {len(reranker)} reranker scores and {len(retriever)} retriever scores; "
+            "expected one of each per candidate."
+        )
+    for position, value in enumerate(retriever):
+        if not is_number(value):
+            raise ValueError(
+                f"fuse_scores got {value!r} as the retriever score of candidate {position}; "
+                "expected a finite number (pass the retriever's scores, or rank_evidence(n) when "
+                "candidates arrive ranked without scores)."
+            )
+    a, b = z_normalise(reranker), z_normalise(retriever)
+    return [weight * x + (1.0 - weight) * y for x, y in zip(a, b, strict=True)]
