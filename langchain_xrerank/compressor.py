@@ -9,6 +9,7 @@ from typing import Any
 from xrerank import RankedItem
 from xrerank._optional import require
 from xrerank.scoring.adapter_options import prepare_adapter_options
+from xrerank.scoring.fusion import adapter_evidence
 from xrerank.scoring.protocol import RerankerProtocol
 from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
 
@@ -39,11 +40,11 @@ class XRerankCompressor(BaseDocumentCompressor):
 
     Example:
         >>> from langchain_core.documents import Document
-        >>> compressor = XRerankCompressor(model="cross-encoder/ms-marco-MiniLM-L6-v2", top_n=2)
+        >>> compressor = XRerankCompressor(model="./my-reranker", top_n=2)  # or a hub name
         >>> docs = [Document(page_content="Paris is the capital of France."), Document(page_content="Figs.")]
-        >>> best = compressor.compress_documents(docs, "capital of France")  # doctest: +SKIP
-        >>> best[0].metadata["relevance_score"]  # doctest: +SKIP
-        0.99...
+        >>> best = compressor.compress_documents(docs, "capital of France")
+        >>> 0.0 <= best[0].metadata["relevance_score"] <= 1.0
+        True
     """
 
     reranker: RerankerProtocol = Field(default=None, validate_default=False)  # type: ignore[assignment]
@@ -69,6 +70,18 @@ class XRerankCompressor(BaseDocumentCompressor):
     include_scores: bool = True
     """Write the score into metadata under ``score_key``. When False the returned documents
     carry only the caller's metadata (still as copies)."""
+    fusion: bool = True
+    """Fuse the reranker's score with the retriever's evidence when the reranker has a fusion
+    weight (a model saved by ``xrerank tune`` records one in its serving recipe). The evidence is
+    the score under ``retriever_score_key`` when every document has one, else the order in which
+    the documents arrive (retrievers return them best first). The fused score goes under
+    ``score_key`` (relative within the query, not a probability) and the reranker's own score
+    under ``reranker_score_key``."""
+    retriever_score_key: str | None = None
+    """Metadata key holding the first stage's score of each document, e.g. from
+    ``similarity_search_with_score``; None uses the incoming order."""
+    reranker_score_key: str = "reranker_score"
+    """Metadata key that receives the reranker's own score when it was fused."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
@@ -108,14 +121,15 @@ class XRerankCompressor(BaseDocumentCompressor):
                 the message names its index.
 
         Example:
-            >>> compressor.compress_documents(docs, "capital of France")  # doctest: +SKIP
-            [Document(metadata={'relevance_score': 0.99...}, page_content='Paris is the capital...'), ...]
+            >>> best = compressor.compress_documents(docs, "capital of France")
+            >>> sorted(best[0].metadata)
+            ['relevance_score']
         """
         query = check_query(query, caller=f"{_NAME}.compress_documents")
         docs, texts = self._texts(documents)
         if not docs:
             return []
-        ranked = self.reranker.rank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+        ranked = self.reranker.rank(query, texts, **self._rank_options(docs))
         return self._to_documents(docs, ranked)
 
     async def acompress_documents(
@@ -129,14 +143,24 @@ class XRerankCompressor(BaseDocumentCompressor):
         The forward pass runs in the reranker's own executor, off the event loop.
 
         Example:
-            >>> best = await compressor.acompress_documents(docs, "capital of France")  # doctest: +SKIP
+            >>> import asyncio
+            >>> best = asyncio.run(compressor.acompress_documents(docs, "capital of France"))
         """
         query = check_query(query, caller=f"{_NAME}.acompress_documents")
         docs, texts = self._texts(documents)
         if not docs:
             return []
-        ranked = await self.reranker.arank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+        ranked = await self.reranker.arank(query, texts, **self._rank_options(docs))
         return self._to_documents(docs, ranked)
+
+    def _rank_options(self, docs: list[Document]) -> dict[str, Any]:
+        key = self.retriever_score_key
+        scores = [doc.metadata.get(key) if key else None for doc in docs]
+        evidence = adapter_evidence(self.reranker, scores, enabled=self.fusion)
+        options: dict[str, Any] = {"top_k": self.top_n, "threshold": self.score_threshold}
+        if evidence is not None:
+            options["retriever_scores"] = evidence
+        return options
 
     def _texts(self, documents: Sequence[Document]) -> tuple[list[Document], list[str]]:
         if isinstance(documents, (str, Document)):
@@ -164,5 +188,7 @@ class XRerankCompressor(BaseDocumentCompressor):
             metadata = dict(original.metadata)
             if self.include_scores:
                 metadata[self.score_key] = float(item.score)
+                if item.reranker_score is not None:
+                    metadata[self.reranker_score_key] = item.reranker_score
             results.append(original.model_copy(update={"metadata": metadata}))
         return results

@@ -40,11 +40,17 @@ class SemanticCacheRunnable(Runnable[Any, Any]):
             expects a plain string input.
 
     Example:
+        >>> from langchain_core.vectorstores import InMemoryVectorStore
         >>> from xrerank.serving import SemanticQueryCache
-        >>> cache = SemanticQueryCache(encoder=minilm)  # doctest: +SKIP
-        >>> cached = SemanticCacheRunnable(vectorstore.as_retriever(), cache)  # doctest: +SKIP
-        >>> cached.invoke("How do I reset my password?")  # runs the retriever  # doctest: +SKIP
-        >>> cached.invoke("How can I reset my password?")  # served from the cache  # doctest: +SKIP
+        >>> vectorstore = InMemoryVectorStore.from_texts(passages, embeddings, ids=ids)
+        >>> cache = SemanticQueryCache(encoder=encoder)  # e.g. all-MiniLM-L6-v2
+        >>> cached = SemanticCacheRunnable(vectorstore.as_retriever(search_kwargs={"k": 1}), cache)
+        >>> cached.invoke("How do I rank documents with BM25?")[0].id  # runs the retriever
+        'd1'
+        >>> cached.invoke("How can I rank documents with BM25?")[0].id  # served from the cache
+        'd1'
+        >>> cache.stats.hits
+        1
     """
 
     def __init__(

@@ -39,9 +39,14 @@ class RetrieverSource(SourceBase):
         score_key: Metadata field holding a retriever score (higher = better), if it writes one.
 
     Example:
-        >>> from langchain_community.retrievers import BM25Retriever  # doctest: +SKIP
-        >>> source = RetrieverSource(BM25Retriever.from_texts(texts))  # doctest: +SKIP
-        >>> Funnel(source, reranker).run("what is BM25?")  # doctest: +SKIP
+        >>> from langchain_core.vectorstores import InMemoryVectorStore
+        >>> from xrerank.serving import Funnel
+        >>> retriever = InMemoryVectorStore.from_texts(passages, embeddings, ids=ids).as_retriever()
+        >>> source = RetrieverSource(retriever)  # or BM25Retriever.from_texts(texts), an EnsembleRetriever...
+        >>> [candidate.id for candidate in source.search("what is BM25?", k=2)]
+        ['d1', 'd3']
+        >>> Funnel(source, reranker).run("what is BM25?").report.summary()  # the whole store holds 8
+        'retrieve 8 (... ms) -> rerank 8 (... ms); total ... ms'
     """
 
     def __init__(

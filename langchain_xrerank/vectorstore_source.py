@@ -46,10 +46,11 @@ class VectorStoreSource(SourceBase):
 
     Example:
         >>> from langchain_core.vectorstores import InMemoryVectorStore
-        >>> store = InMemoryVectorStore(embeddings)  # doctest: +SKIP
-        >>> store.add_texts(["BM25 is a ranking function."], ids=["d1"])  # doctest: +SKIP
-        >>> VectorStoreSource(store).search("what is BM25?", k=1)  # doctest: +SKIP
-        [Candidate(id='d1', text='BM25 is a ranking function.', score=0.74)]
+        >>> store = InMemoryVectorStore(embeddings)  # embeddings: any LangChain Embeddings
+        >>> store.add_texts(["BM25 is a ranking function.", "Cats purr."], ids=["d1", "d2"])
+        ['d1', 'd2']
+        >>> VectorStoreSource(store).search("what is BM25?", k=1)
+        [Candidate(id='d1', text='BM25 is a ranking function.', score=0.75...)]
     """
 
     def __init__(

@@ -8,6 +8,7 @@ from typing import Any
 from xrerank import DEFAULT_MODEL, RankedItem
 from xrerank._optional import require
 from xrerank.scoring.adapter_options import prepare_adapter_options
+from xrerank.scoring.fusion import adapter_evidence
 from xrerank.scoring.protocol import RerankerProtocol
 from xrerank.validation import check_query, check_texts, check_threshold, check_top_k
 
@@ -27,6 +28,7 @@ dispatcher = get_dispatcher(__name__)
 
 _NAME = "XRerankPostprocessor"
 RETRIEVAL_SCORE_KEY = "retrieval_score"
+RERANKER_SCORE_KEY = "reranker_score"
 
 
 class XRerankPostprocessor(BaseNodePostprocessor):
@@ -44,11 +46,12 @@ class XRerankPostprocessor(BaseNodePostprocessor):
 
     Example:
         >>> from llama_index.core.schema import NodeWithScore, TextNode
-        >>> rerank = XRerankPostprocessor(model="cross-encoder/ms-marco-MiniLM-L6-v2", top_n=2)
+        >>> from llama_index.core.llms import MockLLM
+        >>> rerank = XRerankPostprocessor(model="./my-reranker", top_n=2)  # or a hub name
         >>> nodes = [NodeWithScore(node=TextNode(text="Paris is the capital of France."), score=0.4)]
-        >>> rerank.postprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP
-        [NodeWithScore(node=TextNode(...), score=0.99...)]
-        >>> engine = index.as_query_engine(node_postprocessors=[rerank])  # doctest: +SKIP
+        >>> [type(n.score).__name__ for n in rerank.postprocess_nodes(nodes, query_str="capital of France")]
+        ['float']
+        >>> engine = index.as_query_engine(node_postprocessors=[rerank], llm=MockLLM())
     """
 
     reranker: RerankerProtocol = Field(  # type: ignore[assignment]
@@ -97,6 +100,16 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             "excluded from the node's embed and LLM text, so it never reaches a prompt or a later reranker."
         ),
     )
+    fusion: bool = Field(
+        default=True,
+        description=(
+            "Fuse the reranker's score with the retriever's (NodeWithScore.score; the incoming order "
+            "when a node has none) when the reranker has a fusion weight: a model saved by `xrerank "
+            "tune` records one in its serving recipe. The node's score is then the fused value "
+            "(relative within the query, not a probability) and the reranker's own score is kept in "
+            "metadata under `reranker_score`, excluded from the embed and LLM text."
+        ),
+    )
     metadata_mode: MetadataMode = Field(
         default=MetadataMode.EMBED,
         description=(
@@ -140,7 +153,8 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         """Rerank ``nodes`` against the query; called by ``postprocess_nodes``.
 
         Example:
-            >>> rerank.postprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP
+            >>> len(rerank.postprocess_nodes(nodes, query_str="capital of France")) <= rerank.top_n
+            True
         """
         query = _query_text(query_bundle)
         items, texts = self._texts(nodes)
@@ -148,7 +162,7 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             return []
         self._start_event(items, query_bundle)
         with self.callback_manager.event(CBEventType.RERANKING, payload=self._payload(items, query)) as event:
-            ranked = self.reranker.rank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+            ranked = self.reranker.rank(query, texts, **self._rank_options(items))
             reranked = self._to_nodes(items, ranked)
             event.on_end(payload={EventPayload.NODES: reranked})
         dispatcher.event(ReRankEndEvent(nodes=reranked))
@@ -162,7 +176,10 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         """Async rerank through the reranker's ``arank``; called by ``apostprocess_nodes``.
 
         Example:
-            >>> await rerank.apostprocess_nodes(nodes, query_str="capital of France")  # doctest: +SKIP
+            >>> import asyncio
+            >>> reranked = asyncio.run(rerank.apostprocess_nodes(nodes, query_str="capital of France"))
+            >>> len(reranked) <= rerank.top_n
+            True
         """
         query = _query_text(query_bundle)
         items, texts = self._texts(nodes)
@@ -170,13 +187,20 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             return []
         self._start_event(items, query_bundle)
         with self.callback_manager.event(CBEventType.RERANKING, payload=self._payload(items, query)) as event:
-            ranked = await self.reranker.arank(query, texts, top_k=self.top_n, threshold=self.score_threshold)
+            ranked = await self.reranker.arank(query, texts, **self._rank_options(items))
             reranked = self._to_nodes(items, ranked)
             event.on_end(payload={EventPayload.NODES: reranked})
         dispatcher.event(ReRankEndEvent(nodes=reranked))
         return reranked
 
     # ---------------------------------------------------------------- conversion
+
+    def _rank_options(self, items: list[NodeWithScore]) -> dict[str, Any]:
+        evidence = adapter_evidence(self.reranker, [item.score for item in items], enabled=self.fusion)
+        options: dict[str, Any] = {"top_k": self.top_n, "threshold": self.score_threshold}
+        if evidence is not None:
+            options["retriever_scores"] = evidence
+        return options
 
     def _texts(self, nodes: list[NodeWithScore]) -> tuple[list[NodeWithScore], list[str]]:
         if isinstance(nodes, (str, NodeWithScore)):
@@ -200,15 +224,17 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         for entry in ranked:
             original = items[entry.index]
             node = original.node
-            update: dict[str, Any] = {"metadata": dict(node.metadata)}
+            added: dict[str, float | None] = {}
             if self.keep_retrieval_score:
-                retrieval_score = None if original.score is None else float(original.score)
-                update["metadata"][RETRIEVAL_SCORE_KEY] = retrieval_score
-                for key in ("excluded_embed_metadata_keys", "excluded_llm_metadata_keys"):
-                    excluded = list(getattr(node, key))
-                    update[key] = (
-                        excluded if RETRIEVAL_SCORE_KEY in excluded else [*excluded, RETRIEVAL_SCORE_KEY]
-                    )
+                added[RETRIEVAL_SCORE_KEY] = None if original.score is None else float(original.score)
+            if entry.reranker_score is not None:
+                added[RERANKER_SCORE_KEY] = entry.reranker_score
+            update: dict[str, Any] = {"metadata": {**node.metadata, **added}}
+            # Scores are bookkeeping: keep them out of the text an embedder, an LLM or a later
+            # reranker sees.
+            for key in ("excluded_embed_metadata_keys", "excluded_llm_metadata_keys") if added else ():
+                excluded = list(getattr(node, key))
+                update[key] = [*excluded, *(name for name in added if name not in excluded)]
             results.append(NodeWithScore(node=node.model_copy(update=update), score=float(entry.score)))
         return results
 

@@ -40,10 +40,20 @@ class CachedQueryEngine(BaseQueryEngine):
         callback_manager: LlamaIndex callbacks; None uses the wrapped engine's.
 
     Example:
+        >>> from llama_index.core import Document, VectorStoreIndex
+        >>> from llama_index.core.llms import MockLLM
         >>> from xrerank.serving import SemanticQueryCache
-        >>> engine = CachedQueryEngine(index.as_query_engine(), SemanticQueryCache(minilm))  # doctest: +SKIP
-        >>> engine.query("How do I reset my password?")  # runs the engine  # doctest: +SKIP
-        >>> engine.query("How can I reset my password?")  # served from the cache  # doctest: +SKIP
+        >>> documents = [Document(text=text, id_=doc_id) for doc_id, text in zip(ids, passages)]
+        >>> index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)
+        >>> query_engine = index.as_query_engine(llm=MockLLM(), similarity_top_k=1)  # your LLM here
+        >>> cache = SemanticQueryCache(encoder)  # e.g. all-MiniLM-L6-v2
+        >>> engine = CachedQueryEngine(query_engine, cache)
+        >>> engine.query("How do I rank documents with BM25?").source_nodes[0].node.ref_doc_id  # runs it
+        'd1'
+        >>> engine.query("How can I rank documents with BM25?").source_nodes[0].node.ref_doc_id  # cached
+        'd1'
+        >>> cache.stats.hits
+        1
     """
 
     def __init__(

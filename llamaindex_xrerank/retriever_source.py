@@ -41,9 +41,10 @@ class RetrieverSource(SourceBase):
 
     Example:
         >>> from llama_index.core import Document, VectorStoreIndex
-        >>> index = VectorStoreIndex.from_documents([Document(text="BM25 ...", id_="d1")])  # doctest: +SKIP
-        >>> RetrieverSource(index, id_key="ref_doc_id").search("what is BM25?", k=1)  # doctest: +SKIP
-        [Candidate(id='d1', text='BM25 ...', score=0.74)]
+        >>> documents = [Document(text="BM25 is a ranking function.", id_="d1"), Document(text="Cats purr.")]
+        >>> index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)
+        >>> RetrieverSource(index, id_key="ref_doc_id").search("what is BM25?", k=1)
+        [Candidate(id='d1', text='BM25 is a ranking function.', score=0.75...)]
     """
 
     def __init__(

@@ -7,13 +7,16 @@ import json
 import pytest
 
 from xrerank.demo.run import DemoOptions, run_demo
+from xrerank.models.serving_recipe import read_recipe
 
 
 @pytest.mark.integration
 def test_demo_runs_end_to_end(tmp_path):
     lines: list[str] = []
     result = run_demo(
-        DemoOptions(workdir=tmp_path, max_steps=2, candidates=10, cold_start=8, show_progress=False),
+        DemoOptions(
+            workdir=tmp_path, max_steps=2, candidates=10, cold_start_documents=8, show_progress=False
+        ),
         say=lines.append,
     )
     output = "\n".join(lines)
@@ -23,16 +26,18 @@ def test_demo_runs_end_to_end(tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     systems = list(report["metrics"])
     assert systems[0] == "dense retriever (MiniLM)"
-    assert systems[1].startswith("hybrid: BM25 + dense (w=")
-    assert systems[2:4] == ["reranker before (fresh head)", "reranker fine-tuned"]
-    assert systems[4].startswith("fine-tuned + hybrid (w=")
+    assert systems[1].startswith("hybrid: BM25 + dense, no training (w=")
+    assert systems[2].startswith("reranker alone (")
+    assert systems[3].startswith("reranker as served (recipe: + dense, w=")
     assert all(0.0 <= m["ndcg@10"] <= 1.0 for m in report["metrics"].values())
-    # The saved model is a plain CrossEncoder directory with a model card, used by both adapters.
+    # The saved model is a plain CrossEncoder directory with a card and its serving recipe, used by
+    # both adapters.
     assert (result.model_path / "README.md").is_file()
+    recipe = read_recipe(result.model_path)
+    assert recipe is not None and recipe.fusion_weight == result.fusion_weight
     assert result.langchain_answer and result.langchain_answer != "(no passage)"
     assert result.llamaindex_answer and result.llamaindex_answer != "(no passage)"
-    assert 0.0 <= result.fusion_weight <= 1.0
-    # --cold-start: pseudo-queries from 8 sampled passages were trained on first, and the card says so.
-    assert "cold start: 8 pseudo-queries" in output
+    # tune's cold start: title and last-sentence pseudo-queries from the 8 sampled passages.
     info = json.loads((result.model_path / "xrerank_training.json").read_text())
-    assert info["data"]["cold_start_examples"] == 8 and info["cold_start_stage"]["steps"] >= 1
+    assert info["data"]["cold_start_examples"] == 16 and info["cold_start_stage"]["steps"] >= 1
+    assert "16 cold-start pseudo-queries" in output

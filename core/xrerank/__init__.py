@@ -11,8 +11,9 @@ sub-package that owns it, in the order data flows through them:
 
 Example:
     >>> from xrerank import Reranker
-    >>> reranker = Reranker()  # doctest: +SKIP
-    >>> reranker.rank("what is BM25?", passages, top_k=3)  # doctest: +SKIP
+    >>> reranker = Reranker("./my-reranker")  # or Reranker(): the MS MARCO model from the hub
+    >>> len(reranker.rank("what is BM25?", passages, top_k=3))
+    3
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from xrerank.mining import (
 )
 from xrerank.models import DEFAULT_MODEL
 from xrerank.scoring import LateInteractionReranker, RankedItem, Reranker
-from xrerank.training import TrainingConfig, finetune
+from xrerank.training import TrainingConfig, TuneConfig, finetune, tune
 
 __version__ = "0.1.0"
 
@@ -56,8 +57,10 @@ __all__ = [
     "Reranker",
     "TrainingConfig",
     "TrainingExample",
+    "TuneConfig",
     "__version__",
     "finetune",
     "mine_hard_negatives",
     "read_log",
+    "tune",
 ]

@@ -8,8 +8,10 @@ time, so a file never sits in memory whole, a ``.gz`` file is read through gzip,
 over as a :class:`BadLine` and goes on (the log reader's ``on_error="skip"``).
 
 Example:
-    >>> for line_number, record in read_jsonl("train.jsonl"):  # doctest: +SKIP
+    >>> for line_number, record in read_jsonl("train.jsonl"):
     ...     print(line_number, record["query"])
+    1 what is BM25?
+    2 capital of France
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ def read_jsonl(
         ValueError: At the first bad line, as ``"path:line: reason"``.
 
     Example:
-        >>> rows = [record for _, record in read_jsonl("queries.jsonl")]  # doctest: +SKIP
+        >>> rows = [record for _, record in read_jsonl("log.jsonl")]
+        >>> rows[0]["query"], rows[0]["positive_ids"]
+        ('what is BM25?', ['d1'])
     """
     for line_number, record in read_jsonl_with_bad_lines(source, max_line_bytes=max_line_bytes):
         if isinstance(record, BadLine):
@@ -77,8 +81,10 @@ def read_jsonl_with_bad_lines(
     """Like :func:`read_jsonl`, but a bad line comes out as a :class:`BadLine` and reading goes on.
 
     Example:
-        >>> rows = read_jsonl_with_bad_lines("log.jsonl")  # doctest: +SKIP
-        >>> bad = [str(r) for _, r in rows if isinstance(r, BadLine)]  # doctest: +SKIP
+        >>> _ = Path("log.jsonl").write_text('{"query": "what is BM25?"}\\nnot json\\n', encoding="utf-8")
+        >>> rows = list(read_jsonl_with_bad_lines("log.jsonl"))
+        >>> [str(r) for _, r in rows if isinstance(r, BadLine)]
+        ['log.jsonl:2: not valid JSON (Expecting value at column 1); each line must be one JSON object.']
     """
     path = str(source)
     with open_binary(source) as handle:
@@ -97,8 +103,10 @@ def open_binary(source: JsonlSource) -> Iterator[IO[bytes]]:
     """Open a file for reading bytes, through gzip when its name ends in ``.gz``.
 
     Example:
-        >>> with open_binary("log.jsonl.gz") as handle:  # doctest: +SKIP
+        >>> with open_binary("log.jsonl.gz") as handle:  # decompressed as it is read
         ...     first = handle.readline()
+        >>> json.loads(first)["query"]
+        'what is BM25?'
     """
     resource = Path(source) if isinstance(source, str) else source
     with resource.open("rb") as raw:

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from xrerank.cli.common import CommandError, add_allow_pickle_weights, add_no_progress, check_int_flag
-from xrerank.cli.inputs import add_store_arguments, build_source, read_corpus
+from xrerank.cli.inputs import add_store_arguments, build_source, read_corpus, read_corpus_field
 
 
 def add_parser(subparsers: Any) -> None:
@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         source,
         num_negatives=args.num_negatives,
         strategy="last_sentence" if titled else args.strategy,
-        queries=_field(args.corpus, "title") if titled else None,
-        texts=_field(args.corpus, "text") if titled else None,
+        queries=read_corpus_field(args.corpus, "title", needed_by="--strategy title") if titled else None,
+        texts=read_corpus_field(args.corpus, "text", needed_by="--strategy title") if titled else None,
         seed=args.seed,
         show_progress=not args.no_progress,
     )
@@ -87,12 +87,3 @@ def _unusable(strategy: str) -> str:
     if strategy == "title":
         return "an empty title or text"
     return "fewer than two sentences of 5+ words each"
-
-
-def _field(corpus: str, name: str) -> dict[str, str]:
-    """``{doc_id: the line's <name> field}`` of every --corpus line."""
-    try:
-        ids, values = read_corpus(corpus, "{" + name + "}")
-    except CommandError as exc:
-        raise CommandError(f"--strategy title needs '{name}' on every --corpus line: {exc}") from None
-    return dict(zip(ids, values, strict=True))

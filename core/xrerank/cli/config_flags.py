@@ -41,6 +41,7 @@ def add_config_flags(
     config_class: type[DataclassInstance],
     *,
     off_switches: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> None:
     """Add one ``--field-name`` flag per field of ``config_class``.
 
@@ -54,6 +55,8 @@ def add_config_flags(
         config_class: A dataclass whose docstring documents each field under ``Attributes:``.
         off_switches: ``{bool field: extra flag}`` for a flag that turns the field off, kept
             beside ``--no-field`` because users already type it (e.g. ``--no-progress``).
+        defaults: ``{field: value}`` shown as the default where the command's default differs
+            from the dataclass's (e.g. ``tune`` trains on windows).
 
     Example:
         >>> from xrerank.mining import MiningConfig
@@ -67,7 +70,8 @@ def add_config_flags(
     switches = dict(off_switches or {})
     for field in dataclasses.fields(config_class):
         flag = "--" + field.name.replace("_", "-")
-        text = f"{docs.get(field.name, '')} (default: {_shown(_default_of(field))})".strip()
+        default = (defaults or {}).get(field.name, _default_of(field))
+        text = f"{docs.get(field.name, '')} (default: {_shown(default)})".strip()
         parser.add_argument(
             flag,
             dest=field.name,

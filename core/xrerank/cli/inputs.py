@@ -198,3 +198,12 @@ def read_eval_inputs(
     if not judged:
         raise CommandError("no query of --candidates has judgments in --qrels; check that the ids match.")
     return query_texts, document_texts, run, judged
+
+
+def read_corpus_field(corpus: str, name: str, *, needed_by: str) -> dict[str, str]:
+    """``{doc_id: the line's <name> field}`` of every --corpus line; ``needed_by`` names who asks."""
+    try:
+        ids, values = read_corpus(corpus, "{" + name + "}")
+    except CommandError as exc:
+        raise CommandError(f"{needed_by} needs '{name}' on every --corpus line: {exc}") from None
+    return dict(zip(ids, values, strict=True))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from xrerank.cli.common import CommandError
 
 # Order shown in --help.
-COMMANDS = ("demo", "score", "mine", "cold-start", "train", "eval", "compare", "export")
+COMMANDS = ("demo", "tune", "score", "mine", "cold-start", "train", "eval", "compare", "export")
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

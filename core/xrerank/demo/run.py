@@ -1,23 +1,27 @@
 """The main job, end to end on the project's own demo domain: ``xrerank demo``.
 
 Aldermoor Fluid Systems (a fictional equipment maker; see ``xrerank/demo/data/README.md``)
-has a service knowledge base and a search log. The demo does what a RAG team would:
+has a service knowledge base and a search log. The demo does what a RAG team would, through
+the same front door a user takes:
 
 1. embed the passages with a generic bi-encoder (the packaged all-MiniLM-L6-v2) into a
    LangChain ``InMemoryVectorStore`` — the "store the team already has";
-2. mine hard negatives for the logged queries *from that store* (only queries are embedded);
-3. fine-tune a cross-encoder on CPU (MiniLM encoder, fresh one-logit head);
-4. measure on held-out queries: the dense retriever, a dense + BM25 hybrid of the same
-   candidates, the untrained reranker, the fine-tuned reranker, and the fine-tuned
-   reranker fused with the hybrid score (every fusion weight chosen on a validation
-   slice of the *log*, never on the held-out queries);
-5. answer one query through LangChain and one through LlamaIndex with the saved model.
+2. run :func:`xrerank.training.tune` with its defaults on the passages, that store and the
+   search log: cold start on the passages' titles and last sentences, hard negatives mined
+   from the store, two training stages on CPU, and the serving recipe chosen on log queries
+   held out from training;
+3. measure on held-out queries the log never saw: the dense retriever, a dense + BM25 hybrid of
+   the same candidates (no training), the reranker alone and the reranker as its recipe serves
+   it (every weight chosen on the log's validation queries, never on the held-out ones);
+4. answer one query through LangChain and one through LlamaIndex with the saved model, which
+   both adapters serve by its recipe.
 
 Everything runs offline. The library logs; ``say`` (``print`` in the CLI) shows progress.
 
-Example:
-    >>> from xrerank.demo.run import DemoOptions, run_demo
-    >>> result = run_demo(DemoOptions(workdir="xrerank-demo"), say=print)  # doctest: +SKIP
+Example (minutes of training, so shown rather than run)::
+
+    from xrerank.demo.run import DemoOptions, run_demo
+    result = run_demo(DemoOptions(workdir="xrerank-demo"), say=print)
 """
 
 from __future__ import annotations
@@ -37,38 +41,21 @@ DENSE = "dense retriever (MiniLM)"
 
 @dataclass
 class DemoOptions:
-    """Settings of :func:`run_demo`.
+    """Settings of :func:`run_demo`: where it writes and how long it may train, nothing of the recipe.
 
     Attributes:
-        workdir: Where the model, the report JSON and the training checkpoints go.
-        loss: Training loss (see :class:`xrerank.training.config.TrainingConfig`).
-        epochs: Passes over the mined training examples.
-        max_steps: Stop training after this many optimiser steps (a quick run); None trains ``epochs``.
-        max_length: Token limit per (query, passage) pair in training and scoring.
-        num_negatives: Hard negatives mined per logged query.
-        learning_rate: Peak learning rate of the encoder.
-        head_learning_rate: Learning rate of the fresh one-logit head.
-        cold_start: Passages turned into pseudo-queries (:mod:`xrerank.mining.cold_start`) and trained on
-            before the log; 0 trains on the log alone.
-        candidates: Dense candidates reranked per held-out query.
-        validation_share: Share of logged queries held back to choose the fusion weights; they share
-            no clicked passage with the training queries (see :func:`xrerank.mining.split_by_positives`).
-        seed: Seed of the validation split and of training.
+        workdir: Where the model and the report JSON go.
+        max_steps: Stop each training stage after this many optimiser steps (a quick check); None
+            trains as the recipe says.
+        cold_start_documents: Passages sampled for the cold start; 0 uses all of them (the recipe).
+        candidates: Dense candidates reranked per held-out query (the recipe's validation depth).
         show_progress: Progress bars for mining, training and evaluation.
     """
 
     workdir: str | Path = "xrerank-demo"
-    loss: str = "infonce"
-    epochs: float = 2.0
     max_steps: int | None = None
-    max_length: int = 96
-    num_negatives: int = 2
-    learning_rate: float = 1e-4
-    head_learning_rate: float = 2e-3
-    cold_start: int = 0
+    cold_start_documents: int = 0
     candidates: int = 20
-    validation_share: float = 0.15
-    seed: int = 13
     show_progress: bool = True
 
 
@@ -157,7 +144,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     """Run the whole loop on the packaged demo domain; see the module docstring.
 
     Args:
-        options: Settings; defaults fit in a few minutes on 2 CPU cores.
+        options: Where to write and how long to train; the recipe itself is ``tune``'s defaults.
         say: Where progress lines go (``print`` from the CLI).
 
     Returns:
@@ -167,22 +154,12 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
 
     from langchain_xrerank import VectorStoreSource
     from xrerank.demo.domain import load_demo_eval, load_demo_log_path, load_demo_passages
-    from xrerank.evaluation import (
-        choose_fusion_weight,
-        compare,
-        fuse_runs,
-        per_query_report,
-        rerank_run,
-    )
+    from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
+    from xrerank.evaluation.reports import compare, per_query_report
+    from xrerank.evaluation.runs import rerank_run
     from xrerank.mining.bm25 import BM25Source
-    from xrerank.mining.log_reader import read_log
-    from xrerank.mining.log_records import merge_records, split_by_positives
-    from xrerank.mining.miner import mine_hard_negatives
-    from xrerank.mining.mining_config import MiningConfig
     from xrerank.scoring.reranker import Reranker
-    from xrerank.training.config import TrainingConfig
-    from xrerank.training.finetune import finetune
-    from xrerank.training.start_model import load_start_model
+    from xrerank.training.tune import TuneConfig, recipe_training_config, tune
 
     options = options or DemoOptions()
     workdir = Path(options.workdir)
@@ -191,11 +168,10 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
 
     passages = load_demo_passages()
     documents = {p.id: f"{p.title}\n{p.text}" for p in passages}
-    topics_of_doc = {p.id: p.topic for p in passages}
-    records = list(merge_records(read_log(load_demo_log_path())))
+    titles = {p.id: p.title for p in passages}
     held_out = load_demo_eval()
     say(
-        f"[1/6] demo domain: {len(passages)} service-manual passages, {len(records)} logged searches, "
+        f"[1/6] demo domain: {len(passages)} service-manual passages with titles, a search log, "
         f"{len(held_out)} held-out evaluation queries"
     )
 
@@ -210,77 +186,61 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         f"all-MiniLM-L6-v2 ({clock.timings['embed corpus']:.0f} s)"
     )
 
-    training, validation = split_by_positives(records, options.validation_share, seed=options.seed)
-    mining = MiningConfig(num_negatives=options.num_negatives)
-    examples, report = clock.time(
-        "mine",
-        lambda: mine_hard_negatives(training, source, mining, show_progress=options.show_progress),
-    )
-    say(
-        f"[3/6] mined {sum(len(e.negatives) for e in examples)} hard negatives for {len(examples)} queries "
-        f"from the store in {clock.timings['mine']:.1f} s (only queries embedded)"
-    )
-    say("      " + report.summary().replace("\n", "\n      "))
-
-    val_queries = {f"val-{i}": r.query for i, r in enumerate(validation)}
-    val_qrels = {f"val-{i}": {doc: 1.0 for doc in r.positive_ids} for i, r in enumerate(validation)}
-    val_candidates = _dense_run(source, val_queries, options.candidates)
-
-    config = TrainingConfig(
-        loss=options.loss,
-        epochs=options.epochs,
-        max_steps=options.max_steps,
-        max_length=options.max_length,
-        num_negatives=options.num_negatives,
-        learning_rate=options.learning_rate,
-        head_learning_rate=options.head_learning_rate,
-        seed=options.seed,
+    config = TuneConfig(cold_start_documents=options.cold_start_documents, candidates=options.candidates)
+    training = recipe_training_config(
         output_dir=str(workdir / "reranker"),
-        overwrite=True,
+        overwrite=True,  # the demo's own folder: a rerun replaces its model
+        max_steps=options.max_steps,
         show_progress=options.show_progress,
     )
     say(
-        f"[4/6] fine-tuning all-MiniLM-L6-v2 + fresh head on CPU: loss={config.loss}, "
-        f"epochs={config.epochs:g}, max_length={config.max_length}, batch={config.batch_size}"
+        "[3/6] xrerank.tune with its defaults: cold start on titles and last sentences, hard negatives "
+        f"mined {config.mining_depth} deep from the store, training on CPU (loss={training.loss}, "
+        f"max_length={training.max_length}, windows), serving choices on held-out log queries"
     )
-    cold: list[Any] = []
-    if options.cold_start > 0:
-        cold = clock.time("cold start", lambda: _cold_start_examples(documents, source, options))
-        say(
-            f"      cold start: {len(cold)} pseudo-queries (a passage's last sentence -> the rest of it), "
-            "trained on first"
-        )
-    # No eval_set here: the demo measures before/after itself below (on held-out queries) and
-    # adds that table to the model card, instead of scoring the validation slice twice more.
-    model_path = clock.time("train", lambda: finetune(examples, config, cold_start=cold))
-    say(f"      saved to {model_path} ({clock.timings['train']:.0f} s, model card in README.md)")
+    result = clock.time(
+        "tune",
+        lambda: tune(documents, source, load_demo_log_path(), config, training=training, titles=titles),
+    )
+    counts = result.counts
+    say(
+        f"      log: {counts['training_queries']} queries trained on, "
+        f"{counts['validation_queries']} held out for validation; "
+        f"{counts['cold_start_examples']} cold-start pseudo-queries; "
+        f"{counts['log_examples']} log examples ({clock.timings['tune']:.0f} s)"
+    )
+    recipe = result.recipe
+    say(
+        "      validation NDCG@10: "
+        + ", ".join(f"{name} {value:.3f}" for name, value in result.validation.items())
+    )
+    say(
+        f"      saved to {result.model_path} with its serving recipe: long_passages={recipe.long_passages}, "
+        f"max_length={recipe.max_length}, fusion weight {recipe.fusion_weight} with the retriever's score"
+    )
 
     eval_queries = {q["query_id"]: q["query"] for q in held_out}
     eval_qrels = {q["query_id"]: {doc: float(g) for doc, g in q["relevant"].items()} for q in held_out}
     dense = _dense_run(source, eval_queries, options.candidates)
     lexical = BM25Source(texts, ids=list(documents))
-    tuned = Reranker(str(model_path), max_length=options.max_length, activation=None)
-    base_model, _ = load_start_model(TrainingConfig(seed=options.seed))
-    base = Reranker(base_model, max_length=options.max_length, activation=None)
+    served = Reranker(str(result.model_path))  # as its recipe says: mode, max length, fusion weight
 
-    # Every fusion weight is chosen on the validation slice of the log, then applied unchanged.
-    val_lexical = lexical.score_run(val_queries, val_candidates)
-    hybrid_weight, _ = choose_fusion_weight(val_lexical, val_candidates, val_qrels)
-    val_hybrid = fuse_runs(val_lexical, val_candidates, hybrid_weight)
-    val_reranked = rerank_run(tuned, val_queries, val_candidates, documents, show_progress=False)
-    weight, _ = choose_fusion_weight(val_reranked, val_hybrid, val_qrels)
+    # The hybrid's weight is chosen on the same validation queries as the recipe's, never on held-out ones.
+    validation = result.validation_set
+    val_lexical = lexical.score_run(validation.queries, validation.candidates)
+    hybrid_weight, _ = choose_fusion_weight(val_lexical, validation.candidates, validation.qrels)
 
     def measure() -> dict[str, dict[str, dict[str, float]]]:
-        hybrid = fuse_runs(lexical.score_run(eval_queries, dense), dense, hybrid_weight)
-        fine_tuned = rerank_run(tuned, eval_queries, dense, documents, show_progress=False)
+        alone = rerank_run(served, eval_queries, dense, documents, show_progress=False)
         return {
             DENSE: dense,
-            f"hybrid: BM25 + dense (w={hybrid_weight:.2f})": hybrid,
-            "reranker before (fresh head)": rerank_run(
-                base, eval_queries, dense, documents, show_progress=False
+            f"hybrid: BM25 + dense, no training (w={hybrid_weight:.2f})": fuse_runs(
+                lexical.score_run(eval_queries, dense), dense, hybrid_weight
             ),
-            "reranker fine-tuned": fine_tuned,
-            f"fine-tuned + hybrid (w={weight:.2f})": fuse_runs(fine_tuned, hybrid, weight),
+            f"reranker alone ({recipe.long_passages})": alone,
+            f"reranker as served (recipe: + dense, w={recipe.fusion_weight:.2f})": rerank_run(
+                served, eval_queries, dense, documents, show_progress=False, as_served=True
+            ),
         }
 
     runs = clock.time("evaluate", measure)
@@ -288,38 +248,37 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     comparison = compare(runs, eval_qrels, ("ndcg@10", "mrr@10", "recall@5"))
     comparison.save_json(workdir / "report.json")
     table = comparison.table(baseline=DENSE)
-    with open(Path(model_path) / "README.md", "a", encoding="utf-8") as card:
+    with open(result.model_path / "README.md", "a", encoding="utf-8") as card:
         card.write(
             f"\n## Demo evaluation\n\nHeld-out demo queries ({len(eval_queries)}), dense top-"
             f"{options.candidates} candidates, NDCG@10 etc.:\n\n```\n{table}\n```\n"
         )
     say(
-        f"[5/6] held-out queries ({len(eval_queries)}), candidates = dense top-{options.candidates}; "
-        f"fusion weights (w = weight of the first named score) chosen on {len(val_queries)} validation "
-        "queries from the log:"
+        f"[4/6] held-out queries ({len(eval_queries)}, never in the log), candidates = dense top-"
+        f"{options.candidates}; weights chosen on the {len(validation.queries)} validation queries:"
     )
     say(table)
-    seen = {topics_of_doc[doc] for e in examples for doc in e.positive_ids if doc in topics_of_doc}
     say(
-        per_query_report(
+        "[5/6] "
+        + per_query_report(
             runs,
             eval_qrels,
             eval_queries,
             base=DENSE,
             tuned=tuned_name,
             topics={q["query_id"]: q["topic"] for q in held_out},
-            seen_topics=seen,
             show="none",
-        )
+        ).lstrip()
     )
 
     question = held_out[0]["query"]
-    langchain_answer = _answer_with_langchain(store, model_path, question, options)
+    langchain_answer = _answer_with_langchain(store, result.model_path, question, options)
     llamaindex_answer = _answer_with_llamaindex(
-        encoder, documents, vectors, model_path, held_out[1]["query"], options
+        encoder, documents, vectors, result.model_path, held_out[1]["query"], options
     )
     say(
-        f"[6/6] answers with the fine-tuned model (top passage after reranking; no generator LLM offline)\n"
+        "[6/6] answers with the tuned model, served by its recipe in both adapters (top passage after "
+        "reranking; no generator LLM offline)\n"
         f"  LangChain  ContextualCompressionRetriever + XRerankCompressor\n    Q: {question}\n"
         f"    A: {langchain_answer}\n"
         f"  LlamaIndex query engine + XRerankPostprocessor\n    Q: {held_out[1]['query']}\n"
@@ -327,19 +286,12 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     )
     say("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in clock.timings.items()))
     return DemoResult(
-        model_path, comparison.metrics, weight, clock.timings, langchain_answer, llamaindex_answer
-    )
-
-
-def _cold_start_examples(documents: dict[str, str], source: Any, options: DemoOptions) -> list[Any]:
-    from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
-
-    return pseudo_query_examples(
-        sample_documents(documents, options.cold_start, seed=options.seed),
-        source,
-        num_negatives=options.num_negatives,
-        seed=options.seed,
-        show_progress=options.show_progress,
+        result.model_path,
+        comparison.metrics,
+        float(recipe.fusion_weight or 0.0),
+        clock.timings,
+        langchain_answer,
+        llamaindex_answer,
     )
 
 

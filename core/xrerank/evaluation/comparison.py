@@ -90,10 +90,10 @@ def timed_rerank_run(
     nothing useful in a cache).
 
     Example:
-        >>> timed = timed_rerank_run(reranker, {"q": "bm25?"}, {"q": {"d": 0.3}}, {"d": "BM25 ranks."})
-        ... # doctest: +SKIP
-        >>> timed.run, timed.mean_latency_ms  # doctest: +SKIP
-        ({'q': {'d': 0.93}}, 11.2)
+        >>> timed = timed_rerank_run(reranker, {"q": "what is BM25?"}, {"q": {"d1": 0.6, "d2": 0.5}},
+        ...                          documents)
+        >>> timed.run, len(timed.latencies_ms)
+        ({'q': {'d1': 0.913..., 'd2': 0.913...}}, 1)
     """
     from tqdm.auto import tqdm
 
@@ -157,8 +157,14 @@ class RerankerComparison:
         """A plain-text table, one row per reranker.
 
         Example:
-            >>> print(comparison.table())  # doctest: +SKIP
-            model        pairs/s  ms/query  p95 ms  tau vs ref  top-5 overlap  NDCG@10
+            >>> comparison = compare_rerankers({"tiny": reranker}, {"q": "what is BM25?"},
+            ...                                {"q": {"d1": 0.6, "d2": 0.5}}, documents, {"q": {"d1": 1}})
+            >>> print(comparison.table())
+            model    pairs/s   ms/query    p95 ms  tau vs ref   top-5 overlap   NDCG@10
+            ---------------------------------------------------------------------------
+            tiny     ...   ref   ref   1.000
+            <BLANKLINE>
+            1 queries, 2 pairs per model; agreement is per query against 'tiny' (ref), averaged.
         """
         width = max(len("model"), *(len(r.name) for r in self.results))
         has_ndcg = any(r.ndcg_at_10 is not None for r in self.results)
@@ -226,7 +232,9 @@ class RerankerComparison:
         Needs matplotlib (``pip install "xrerank[plot]"``); draws off-screen.
 
         Example:
-            >>> comparison.save_plot("compare.png")  # doctest: +SKIP
+            >>> comparison = compare_rerankers({"tiny": reranker}, {"q": "what is BM25?"},
+            ...                                {"q": {"d1": 0.6, "d2": 0.5}}, documents, {"q": {"d1": 1}})
+            >>> comparison.save_plot("compare.png")
             PosixPath('compare.png')
         """
         from xrerank._optional import require
@@ -296,10 +304,19 @@ def compare_rerankers(
 
     Example:
         >>> from xrerank import LateInteractionReranker, Reranker
+        >>> queries = {"q1": "what is BM25?", "q2": "capital of France"}
+        >>> candidates = {"q1": {"d1": 0.6, "d2": 0.5, "d3": 0.4}, "q2": {"d7": 0.7, "d6": 0.6, "d8": 0.1}}
+        >>> qrels = {"q1": {"d1": 1}, "q2": {"d6": 1}}
         >>> comparison = compare_rerankers(
-        ...     {"cross": Reranker("./tuned"), "late": LateInteractionReranker("./minilm")},
-        ...     queries, candidates, documents, qrels)  # doctest: +SKIP
-        >>> print(comparison.table())  # doctest: +SKIP
+        ...     {"cross": Reranker("./my-reranker"), "late": LateInteractionReranker(encoder)},
+        ...     queries, candidates, documents, qrels)
+        >>> print(comparison.table())
+        model    pairs/s   ms/query    p95 ms  tau vs ref   top-5 overlap   NDCG@10
+        ---------------------------------------------------------------------------
+        cross    ...   ref     ref     1.000
+        late     ...   0.333   1.000   1.000
+        <BLANKLINE>
+        2 queries, 6 pairs per model; agreement is per query against 'cross' (ref), averaged.
     """
     if not rerankers:
         raise ValueError("compare_rerankers got no rerankers; pass {name: reranker} with at least one.")

@@ -245,9 +245,9 @@ def bi_encoder_run(
         A run ``{query_id: {doc_id: score}}`` with plain floats.
 
     Example:
-        >>> run = bi_encoder_run(student, {"q": "E-214 after a power cut"}, documents)  # doctest: +SKIP
-        >>> max(run["q"], key=run["q"].get)  # doctest: +SKIP
-        'SM-1042'
+        >>> run = bi_encoder_run(encoder, {"q": "when was the Eiffel Tower built?"}, documents)
+        >>> max(run["q"], key=run["q"].get)  # "The Eiffel Tower was completed in 1889 ..."
+        'd7'
     """
     if candidates is not None:
         wanted = {qid: list(dict.fromkeys(candidates.get(qid, ()))) for qid in queries}

@@ -25,7 +25,10 @@ class EvalSet:
         has_retriever_scores: False when the candidate scores are placeholders (no fusion then).
 
     Example:
-        >>> es = EvalSet.from_examples([TrainingExample("q", ["p"], ["n"])])  # doctest: +SKIP
+        >>> from xrerank.examples import TrainingExample
+        >>> es = EvalSet.from_examples([TrainingExample("q", ["p"], ["n"])])
+        >>> es.queries, es.documents  # ids made up from positions: query 0, its positive 0, negative 0
+        ({'0': 'q'}, {'0:p0': 'p', '0:n0': 'n'})
     """
 
     queries: dict[str, str]

@@ -65,7 +65,11 @@ def choose_fusion_weight(
         ``(best_weight, {weight: metric value})``.
 
     Example:
-        >>> w, table = choose_fusion_weight(reranked, retrieved, qrels)  # doctest: +SKIP
+        >>> reranked = {"q1": {"a": 0.9, "b": 0.1}, "q2": {"a": 0.2, "b": 0.8}}
+        >>> retrieved = {"q1": {"a": 0.7, "b": 0.3}, "q2": {"a": 0.6, "b": 0.4}}
+        >>> qrels = {"q1": {"a": 1}, "q2": {"a": 1}}  # the retriever is right on q2, the reranker is not
+        >>> choose_fusion_weight(reranked, retrieved, qrels, grid=[0.0, 0.5, 1.0])  # a tie goes to 0.5
+        (0.5, {0.0: 1.0, 0.5: 1.0, 1.0: 0.815...})
     """
     weights = [round(float(w), 4) for w in (grid if grid is not None else [i / 20 for i in range(21)])]
     table = {w: evaluate_run(fuse_runs(reranked, retrieved, w), qrels, [metric])[metric] for w in weights}

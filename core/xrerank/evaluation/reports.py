@@ -120,9 +120,15 @@ def per_query_report(
             ``"none"`` only the summary.
 
     Example:
-        >>> print(per_query_report(runs, qrels, queries, base="base", tuned="tuned"))  # doctest: +SKIP
-        [SEEN  ] do statins prevent strokes?
-                 retriever 0.500  base 0.387  tuned 1.000   <-- fine-tuning fixed this
+        >>> runs = {"base": {"q1": {"a": 0.9, "b": 0.4}}, "tuned": {"q1": {"a": 0.2, "b": 0.8}}}
+        >>> print(per_query_report(runs, {"q1": {"b": 1}}, {"q1": "do statins prevent strokes?"},
+        ...                        base="base", tuned="tuned"))
+        do statins prevent strokes?
+                 ndcg@10: base 0.631  tuned 1.000   <-- fine-tuning fixed this
+        <BLANKLINE>
+                                  base         tuned
+        Overall:            0/1 (  0%)    1/1 (100%)
+        Against 'base', 'tuned' fixed 1 case(s) and broke 0. (pass = a relevant document ranked first)
     """
     for name in (base, tuned, *([retriever] if retriever else [])):
         if name not in runs:

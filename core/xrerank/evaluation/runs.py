@@ -51,19 +51,23 @@ def rerank_run(
     documents: Mapping[str, str],
     *,
     show_progress: bool = True,
+    as_served: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Score every query's candidates with ``reranker``; returns a new run.
 
     Args:
         reranker: The cross-encoder to apply.
         queries: ``{query_id: text}``.
-        candidates: The first-stage run whose documents are rescored (its scores are ignored).
+        candidates: The first-stage run whose documents are rescored.
         documents: ``{doc_id: text}`` for every candidate.
         show_progress: Show a tqdm bar over queries.
+        as_served: Rank as the adapters serve the reranker: the candidates' retriever scores go to
+            ``rank(retriever_scores=...)``, so a reranker with a fusion weight (from its serving
+            recipe) returns fused scores. Otherwise the retriever's scores are ignored.
 
     Example:
-        >>> rerank_run(reranker, {"q": "bm25?"}, {"q": {"d": 0.3}}, {"d": "BM25 ranks."})  # doctest: +SKIP
-        {'q': {'d': 0.93}}
+        >>> rerank_run(reranker, {"q": "what is BM25?"}, {"q": {"d1": 0.6, "d2": 0.5}}, documents)
+        {'q': {'d1': 0.913..., 'd2': 0.913...}}
     """
     from tqdm.auto import tqdm
 
@@ -75,6 +79,11 @@ def rerank_run(
         missing = [doc for doc in ids if doc not in documents]
         if missing:
             raise KeyError(f"rerank_run: candidate {missing[0]!r} of query {qid!r} has no text in documents.")
-        scores = reranker.score(queries[qid], [documents[doc] for doc in ids]) if ids else []
+        texts = [documents[doc] for doc in ids]
+        if as_served and ids:
+            ranked = reranker.rank(queries[qid], texts, retriever_scores=[candidates[qid][i] for i in ids])
+            result[qid] = {ids[item.index]: float(item.score) for item in ranked}
+            continue
+        scores = reranker.score(queries[qid], texts) if ids else []
         result[qid] = {doc: float(score) for doc, score in zip(ids, scores, strict=True)}
     return result

@@ -7,9 +7,12 @@ the model cannot win by spotting the copied sentence; hard negatives are the
 store's nearest other documents to the pseudo-query.
 
 Example:
-    >>> sample = sample_documents(passages, 1000, seed=0)  # doctest: +SKIP
-    >>> examples = pseudo_query_examples(sample, source, num_negatives=4)  # doctest: +SKIP
-    >>> finetune(logs_examples, config, cold_start=examples)  # doctest: +SKIP
+    >>> sample = sample_documents(documents, 4, seed=0)  # {doc_id: text}; a thousand or so in practice
+    >>> examples = pseudo_query_examples(sample, source, num_negatives=2)
+    >>> examples[0].query, examples[0].negative_ids
+    ('Each list adds one over its rank plus sixty.', ['d4', 'd1'])
+
+    Training then starts with them: ``finetune(log_examples, config, cold_start=examples)``.
 """
 
 from __future__ import annotations
@@ -123,7 +126,11 @@ def pseudo_query_examples(
         One example per usable document, in input order.
 
     Example:
-        >>> examples = pseudo_query_examples({"d1": abstract}, source, num_negatives=2)  # doctest: +SKIP
+        >>> [example] = pseudo_query_examples({"d1": documents["d1"]}, source, num_negatives=2)
+        >>> example.query
+        'BM25 ranks documents by term frequency and document length.'
+        >>> example.positives, example.negative_ids
+        (['Classic search engines score documents by the words they share with the query.'], ['d2', 'd3'])
     """
     from tqdm.auto import tqdm
 

@@ -64,9 +64,12 @@ def mine_hard_negatives(
 
     Example:
         >>> from xrerank.mining import EmbeddingSource, mine_hard_negatives, read_log
-        >>> source = EmbeddingSource(vectors, texts, ids=ids, query_encoder=model)  # doctest: +SKIP
-        >>> examples, report = mine_hard_negatives(read_log("log.jsonl"), source)  # doctest: +SKIP
-        >>> print(report.summary())  # doctest: +SKIP
+        >>> source = EmbeddingSource(vectors, passages, ids=ids, query_encoder=encoder)
+        >>> examples, report = mine_hard_negatives(read_log("log.jsonl"), source)
+        >>> print(report.summary())
+        3 queries -> 3 examples, 15 negatives (0 from the log, 0 random) in ... s
+        candidates retrieved: 24
+          removed by positive_id: 3
     """
     config = config or MiningConfig()
     report = MiningReport()
@@ -96,8 +99,12 @@ def iter_hard_negatives(
     Pass a :class:`MiningReport` to have it filled as examples are produced.
 
     Example:
-        >>> for example in iter_hard_negatives(read_log("big.jsonl"), source):  # doctest: +SKIP
-        ...     handle.write(json.dumps(example.to_dict()) + "\\n")
+        >>> import json
+        >>> with open("train.jsonl", "w", encoding="utf-8") as handle:
+        ...     for example in iter_hard_negatives(read_log("log.jsonl"), source):
+        ...         _ = handle.write(json.dumps(example.to_dict()) + "\\n")
+        >>> len(open("train.jsonl", encoding="utf-8").readlines())
+        3
     """
     config = config or MiningConfig()
     if not isinstance(config, MiningConfig):

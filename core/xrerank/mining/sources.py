@@ -60,8 +60,8 @@ class CandidateSource(Protocol):
     that were not retrieved) and leaves out ids it does not know.
 
     Example:
-        >>> isinstance(EmbeddingSource([[1.0, 0.0]], ["a passage"], query_encoder=embed), CandidateSource)
-        ... # doctest: +SKIP
+        >>> from xrerank.mining.bm25 import BM25Source
+        >>> isinstance(BM25Source(["BM25 ranks by term frequency."]), CandidateSource)
         True
     """
 
@@ -222,9 +222,12 @@ class FaissSource(SourceBase):
         batch_size: Queries encoded per forward pass.
 
     Example:
-        >>> source = FaissSource(index, texts=passages, ids=doc_ids, query_encoder=model)  # doctest: +SKIP
-        >>> source.search("what is BM25?", k=3)[0]  # doctest: +SKIP
-        Candidate(id='doc-17', text='BM25 is a ranking function ...', score=0.71)
+        >>> import faiss
+        >>> index = faiss.IndexFlatIP(vectors.shape[1])  # the user's index of normalised embeddings
+        >>> index.add(vectors)
+        >>> source = FaissSource(index, texts=passages, ids=ids, query_encoder=encoder)
+        >>> source.search("what is BM25?", k=3)[0]
+        Candidate(id='d1', text='Classic search engines score ... and document length.', score=0.50...)
     """
 
     def __init__(

@@ -48,8 +48,8 @@ def make_staging_dir(target: Path, *, kind: str = "tmp") -> Path:
     into place, and :func:`replace_directory` reads the umask from its mode.
 
     Example:
-        >>> make_staging_dir(Path("out/reranker"))  # doctest: +SKIP
-        PosixPath('out/.reranker.tmp-4242-9f3a1c07')
+        >>> make_staging_dir(Path("out/reranker")).name  # hidden, with this process's id
+        '.reranker.tmp-...'
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     while True:
@@ -71,7 +71,12 @@ def _give_ordinary_modes(staging: Path) -> None:
     Links are left alone.
 
     Example:
-        >>> _give_ordinary_modes(make_staging_dir(Path("out/reranker")))  # doctest: +SKIP
+        >>> staging = make_staging_dir(Path("out/reranker"))
+        >>> (staging / "model.safetensors").touch(mode=0o600)  # as a private temporary file leaves it
+        >>> _give_ordinary_modes(staging)
+        >>> mode = lambda path: stat.S_IMODE(path.stat().st_mode)
+        >>> mode(staging / "model.safetensors") == mode(staging) & 0o666  # what the umask gives a file
+        True
     """
     allowed = stat.S_IMODE(staging.stat().st_mode) & 0o777
     for folder, folders, files in os.walk(staging):
@@ -98,8 +103,12 @@ def replace_directory(staging: Path, target: Path) -> None:
     and the new directory's contents get ordinary permissions (:func:`_give_ordinary_modes`).
 
     Example:
-        >>> staging = make_staging_dir(Path("out/reranker"))  # doctest: +SKIP
-        >>> model.save(str(staging)); replace_directory(staging, Path("out/reranker"))  # doctest: +SKIP
+        >>> target = Path("out/reranker")
+        >>> staging = make_staging_dir(target)
+        >>> _ = (staging / "config.json").write_text("{}")  # e.g. model.save(str(staging))
+        >>> replace_directory(staging, target)
+        >>> [p.name for p in target.parent.iterdir()], [p.name for p in target.iterdir()]
+        (['reranker'], ['config.json'])
     """
     _give_ordinary_modes(staging)
     recover_interrupted_save(target)
@@ -170,7 +179,7 @@ def recover_interrupted_save(path: str | os.PathLike[str]) -> str:
     the caller loads it in place. Any other path comes back unchanged.
 
     Example:
-        >>> recover_interrupted_save("out/reranker")  # doctest: +SKIP
+        >>> recover_interrupted_save("out/reranker")  # nothing was interrupted: the path comes back
         'out/reranker'
     """
     text = os.fspath(path)

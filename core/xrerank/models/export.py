@@ -80,8 +80,12 @@ def export_model(
         ValueError: Unknown backend or quantisation, or an unusable output directory.
 
     Example:
-        >>> out = export_model("./my-reranker", "./my-reranker-onnx", quantize="int8")  # doctest: +SKIP
-        >>> Reranker(out).rank("capital of France", ["Berlin.", "Paris."], top_k=1)  # doctest: +SKIP
+        >>> from xrerank import Reranker
+        >>> out = export_model("./my-reranker", "./my-reranker-onnx", quantize="int8")
+        >>> sorted(path.relative_to(out).as_posix() for path in out.glob("onnx/*"))
+        ['onnx/model_qint8_quantized.onnx']
+        >>> [item.text for item in Reranker(out).rank("capital of France", ["Berlin.", "Paris."], top_k=1)]
+        ['Paris.']
     """
     if backend not in ("onnx", "openvino"):
         raise ValueError(f"export_model got backend={backend!r}; expected 'onnx' or 'openvino'.")

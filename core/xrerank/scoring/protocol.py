@@ -33,7 +33,10 @@ class RerankerProtocol(Protocol):
 
     ``rank`` orders ``texts`` best first; ``threshold`` drops items scoring below it
     before ``top_k`` keeps the best. Both rerankers of xrerank implement it with
-    :func:`xrerank.scoring.ranking.select_ranked`, so ties keep input order.
+    :func:`xrerank.scoring.ranking.select_ranked`, so ties keep input order. A reranker
+    whose ``fusion_weight`` attribute is not None (a model served by its recipe) must also
+    accept ``retriever_scores=`` in both methods: the adapters then pass the retriever's
+    evidence (:func:`xrerank.scoring.fusion.adapter_evidence`).
 
     Example:
         >>> from xrerank import Reranker
@@ -89,8 +92,10 @@ def reranker_from_spec(spec: Any, **options: Any) -> RerankerProtocol:
     A spec that is not a string (a loaded ``CrossEncoder``) goes to :class:`xrerank.Reranker`.
 
     Example:
-        >>> reranker_from_spec("late:./minilm", device="cpu")  # doctest: +SKIP
-        LateInteractionReranker(model='./minilm', ...)
+        >>> type(reranker_from_spec("late:./my-reranker", device="cpu")).__name__
+        'LateInteractionReranker'
+        >>> type(reranker_from_spec("./my-reranker")).__name__
+        'Reranker'
     """
     from xrerank.scoring.late_interaction import LateInteractionReranker
     from xrerank.scoring.reranker import Reranker

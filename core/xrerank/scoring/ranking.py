@@ -8,19 +8,30 @@ A reranker supplies two methods: ``_final_scores(pairs)`` and its async twin.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from xrerank.scoring.fusion import fuse_scores
 from xrerank.validation import check_pairs, check_query, check_texts, check_threshold, check_top_k
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class RankedItem:
-    """One ranked passage: its position in the caller's input, its score, its text."""
+    """One ranked passage: its position in the caller's input, its score, its text.
+
+    ``score`` is what the ranking sorted by. When the reranker's score was fused with the
+    retriever's (:mod:`xrerank.scoring.fusion`), ``score`` is the fused value (relative within
+    the query, not a probability) and ``reranker_score`` keeps the reranker's own score;
+    otherwise ``reranker_score`` is None.
+    """
 
     index: int
     score: float
     text: str
+    reranker_score: float | None = None
 
 
 def select_ranked(
@@ -29,17 +40,31 @@ def select_ranked(
     *,
     top_k: int | None,
     threshold: float | None,
+    reranker_scores: Sequence[float] | None = None,
 ) -> list[RankedItem]:
     """Sort by score (best first, ties in input order), then apply ``threshold`` and ``top_k``.
+
+    With ``reranker_scores`` (``scores`` are then fused), items keep the reranker's own score
+    beside the fused one, and ``threshold`` applies to the reranker's own score, whose range the
+    caller knows.
 
     Example:
         >>> [item.index for item in select_ranked(["a", "b", "c"], [0.1, 0.9, 0.9], top_k=2, threshold=None)]
         [1, 2]
     """
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-    ranked = [RankedItem(index=i, score=float(scores[i]), text=texts[i]) for i in order]
+    own = scores if reranker_scores is None else reranker_scores
     if threshold is not None:
-        ranked = [item for item in ranked if item.score >= threshold]
+        order = [i for i in order if own[i] >= threshold]
+    ranked = [
+        RankedItem(
+            index=i,
+            score=float(scores[i]),
+            text=texts[i],
+            reranker_score=None if reranker_scores is None else float(reranker_scores[i]),
+        )
+        for i in order
+    ]
     return ranked if top_k is None else ranked[:top_k]
 
 
@@ -58,6 +83,10 @@ class RankingMethods:
         ['abc', 'ab']
     """
 
+    # Set by rerankers that serve a recipe (see xrerank.Reranker); None ranks by the reranker alone.
+    fusion_weight: float | None = None
+    _warned_unfused = False
+
     def _final_scores(self, pairs: list[tuple[str, str]]) -> list[float]:
         raise NotImplementedError
 
@@ -71,8 +100,9 @@ class RankingMethods:
         """Score each text against ``query``; scores come back in input order.
 
         Example:
-            >>> reranker.score("capital of France", ["Paris is the capital.", "Bananas."])  # doctest: +SKIP
-            [0.998..., 0.0001...]
+            >>> scores = reranker.score("capital of France", ["Paris is the capital.", "Bananas."])
+            >>> len(scores), all(0.0 <= s <= 1.0 for s in scores)  # sigmoid scores, input order
+            (2, True)
         """
         query = check_query(query, caller=self._caller("score"))
         items = check_texts(texts, caller=self._caller("score"))
@@ -82,8 +112,8 @@ class RankingMethods:
         """Score arbitrary ``(query, text)`` pairs; scores come back in input order.
 
         Example:
-            >>> reranker.score_pairs([("q1", "text a"), ("q2", "text b")])  # doctest: +SKIP
-            [0.71..., 0.02...]
+            >>> len(reranker.score_pairs([("q1", "text a"), ("q2", "text b")]))
+            2
         """
         return self._final_scores(check_pairs(pairs, caller=self._caller("score_pairs")))
 
@@ -94,21 +124,26 @@ class RankingMethods:
         *,
         top_k: int | None = None,
         threshold: float | None = None,
+        retriever_scores: Sequence[float] | None = None,
     ) -> list[RankedItem]:
         """Order ``texts`` by relevance to ``query``, best first.
 
-        Ties keep input order. ``threshold`` drops items scoring below it and is
-        applied before ``top_k``.
+        Ties keep input order. ``threshold`` drops items whose reranker score is below it and
+        is applied before ``top_k``. ``retriever_scores`` (one per text: the first stage's
+        scores, or :func:`~xrerank.scoring.fusion.rank_evidence` for texts that arrived ranked)
+        are fused with the reranker's scores when the reranker has a ``fusion_weight`` (from
+        its serving recipe); each item then keeps its own score in ``reranker_score``.
 
         Example:
-            >>> [item.index for item in reranker.rank("capital of France", texts, top_k=2)]  # doctest: +SKIP
-            [1, 0]
+            >>> ranked = reranker.rank("capital of France", texts, top_k=2)
+            >>> len(ranked), ranked[0].score >= ranked[1].score
+            (2, True)
         """
         top_k = check_top_k(top_k, caller=self._caller("rank"))
         threshold = check_threshold(threshold, caller=self._caller("rank"))
         items = check_texts(texts, caller=self._caller("rank"))
         scores = self.score(query, items)
-        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
+        return self._ranked(items, scores, top_k, threshold, retriever_scores, "rank")
 
     async def ascore(self, query: str, texts: Sequence[str]) -> list[float]:
         """Async :meth:`score`: the model runs off the event loop."""
@@ -127,15 +162,46 @@ class RankingMethods:
         *,
         top_k: int | None = None,
         threshold: float | None = None,
+        retriever_scores: Sequence[float] | None = None,
     ) -> list[RankedItem]:
         """Async :meth:`rank`: the model runs off the event loop.
 
         Example:
-            >>> items = await reranker.arank("capital of France", texts, top_k=3)  # doctest: +SKIP
+            >>> import asyncio
+            >>> len(asyncio.run(reranker.arank("capital of France", texts, top_k=3)))
+            3
         """
         top_k = check_top_k(top_k, caller=self._caller("arank"))
         threshold = check_threshold(threshold, caller=self._caller("arank"))
         query = check_query(query, caller=self._caller("arank"))
         items = check_texts(texts, caller=self._caller("arank"))
         scores = await self._final_scores_later([(query, text) for text in items])
-        return select_ranked(items, scores, top_k=top_k, threshold=threshold)
+        return self._ranked(items, scores, top_k, threshold, retriever_scores, "arank")
+
+    def _ranked(
+        self,
+        items: list[str],
+        scores: list[float],
+        top_k: int | None,
+        threshold: float | None,
+        retriever_scores: Sequence[float] | None,
+        method: str,
+    ) -> list[RankedItem]:
+        weight = self.fusion_weight
+        if retriever_scores is None or weight is None:
+            if weight == 0.0 and not self._warned_unfused:
+                self._warned_unfused = True
+                logger.warning(
+                    "%s: this model's serving recipe keeps the retriever's order (fusion weight 0: on "
+                    "validation it did not beat the retriever), but rank() got no retriever_scores, so "
+                    "it ranks by the reranker alone. Pass retriever_scores=.",
+                    self._caller(method),
+                )
+            return select_ranked(items, scores, top_k=top_k, threshold=threshold)
+        if len(retriever_scores) != len(items):
+            raise ValueError(
+                f"{self._caller(method)} got {len(retriever_scores)} retriever_scores for {len(items)} "
+                "texts; expected one per text."
+            )
+        fused = fuse_scores(scores, retriever_scores, weight)
+        return select_ranked(items, fused, top_k=top_k, threshold=threshold, reranker_scores=scores)

@@ -12,17 +12,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from xrerank.models.backends import ExportedCrossEncoder, check_backend
 from xrerank.models.loading import DEFAULT_MODEL, load_cross_encoder, model_fingerprint, resolve_dtype
+from xrerank.models.serving_recipe import (
+    FROM_RECIPE,
+    LONG_PASSAGE_MODES,
+    LongPassages,
+    ServingRecipe,
+    read_recipe,
+    settle,
+)
 from xrerank.scoring.base import RerankerBase
 from xrerank.scoring.micro_batching import MicroBatcher, MicroBatching
 from xrerank.scoring.score_cache import ScoreCache, pair_key
-from xrerank.scoring.windows import (
-    LONG_PASSAGE_MODES,
-    MIN_WINDOW_TOKENS,
-    LongPassages,
-    WindowPlan,
-    plan_windows,
-)
-from xrerank.validation import check_int, check_pairs
+from xrerank.scoring.windows import MIN_WINDOW_TOKENS, WindowPlan, plan_windows
+from xrerank.validation import check_int, check_number, check_pairs
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -96,13 +98,23 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         dtype: Precision of a torch model loaded by name: ``"auto"`` is fp16 on CUDA
             (bf16 for bf16 checkpoints) and fp32 elsewhere; ``"fp32"`` switches half
             precision off. A model passed as an object keeps its precision.
+        fusion_weight: Weight of this reranker when :meth:`rank` is given the retriever's
+            scores (``retriever_scores=``): ``w * z(reranker) + (1 - w) * z(retriever)`` per query
+            (:mod:`xrerank.scoring.fusion`). None ranks by the reranker alone.
+
+    ``max_length``, ``long_passages``, ``activation`` and ``fusion_weight`` default to the serving
+    recipe saved with a local model (:mod:`xrerank.models.serving_recipe`, written by
+    :func:`xrerank.training.tune`), so a tuned model is served the way it was validated; without
+    a recipe they are None (the model's limit), ``"truncate"``, ``"sigmoid"`` and None. Explicit
+    arguments override the recipe. :attr:`recipe` holds the recipe read, if any.
 
     Example:
-        >>> reranker = Reranker("cross-encoder/ms-marco-MiniLM-L6-v2")  # doctest: +SKIP
-        >>> reranker.rank("capital of France", ["Berlin is big.", "Paris is the capital."], top_k=1)
-        ... # doctest: +SKIP
-        [RankedItem(index=1, score=0.99..., text='Paris is the capital.')]
-        >>> fast = Reranker("./reranker-onnx-int8")  # from `xrerank export`  # doctest: +SKIP
+        >>> reranker = Reranker("./my-reranker")  # a hub name works too, e.g. the default MS MARCO model
+        >>> [item.text for item in reranker.rank("capital of France", ["Berlin is big.", "Paris."], top_k=1)]
+        [...]
+        >>> fast = Reranker("./reranker-onnx")  # a directory written by `xrerank export`
+        >>> fast.backend, fast.load().max_length > 0
+        ('auto', True)
     """
 
     _STATS = RerankerStats
@@ -116,6 +128,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         "model_kwargs",
         "dtype",
         "long_passages",
+        "recipe",
+        "fusion_weight",
     )
 
     def __init__(
@@ -124,8 +138,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         *,
         device: str | None = "auto",
         batch_size: int = 32,
-        max_length: int | None = None,
-        activation: Activation = "sigmoid",
+        max_length: int | None = FROM_RECIPE,
+        activation: Activation = FROM_RECIPE,
         cache_size: int = 10_000,
         trust_remote_code: bool = False,
         local_files_only: bool = False,
@@ -135,8 +149,24 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         model_kwargs: dict[str, Any] | None = None,
         dtype: str = "auto",
         allow_pickle_weights: bool = False,
-        long_passages: LongPassages = "truncate",
+        long_passages: LongPassages = FROM_RECIPE,
+        fusion_weight: float | None = FROM_RECIPE,
     ) -> None:
+        # Only a model directory on disk carries a serving recipe; hub names and objects cannot.
+        is_dir = isinstance(model, (str, Path)) and Path(model).is_dir()
+        recipe = read_recipe(model) if is_dir and isinstance(model, (str, Path)) else None
+        served = settle(
+            recipe,
+            max_length=max_length,
+            activation=activation,
+            long_passages=long_passages,
+            fusion_weight=fusion_weight,
+        )
+        max_length, activation, long_passages = (
+            served["max_length"],
+            served["activation"],
+            served["long_passages"],
+        )
         super().__init__(
             model,
             device=device,
@@ -166,6 +196,15 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         self.model_kwargs = dict(model_kwargs or {})
         self.dtype = dtype
         self.long_passages: LongPassages = long_passages
+        self.recipe: ServingRecipe | None = recipe
+        self.fusion_weight: float | None = check_number(
+            served["fusion_weight"],
+            caller="Reranker",
+            name="fusion_weight",
+            minimum=0,
+            maximum=1,
+            optional=True,
+        )
         self._cache_size = cache_size
         self._init_runtime()
 
@@ -258,8 +297,10 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         ``max_window`` reranker sees (:func:`xrerank.scoring.windows.best_window_examples`).
 
         Example:
-            >>> reranker.best_windows([("when was the treaty signed?", long_article)])  # doctest: +SKIP
-            ['The treaty was signed in Lisbon on 13 December 2007.']
+            >>> short = Reranker("./my-reranker", max_length=32)
+            >>> [window] = short.best_windows([("when was the treaty signed?", long_text)])
+            >>> len(window.split()) < len(long_text.split())
+            True
         """
         checked = check_pairs(pairs, caller=self._caller("best_windows"))
         plan = self._window_plan(checked)

@@ -14,9 +14,11 @@ do not overlap. The cost grows with passage length: a passage of three windows
 is three forward passes.
 
 Example:
-    >>> plan = plan_windows(tokenizer, [("query", long_text)], max_length=128)  # doctest: +SKIP
-    >>> len(plan.pairs), plan.owners  # doctest: +SKIP
-    (3, [0, 0, 0])
+    >>> plan = plan_windows(tokenizer, [("when was it signed?", long_text), ("q", "Short.")], max_length=32)
+    >>> plan.owners  # the long passage became two windows; the short one is kept whole
+    [0, 0, 1]
+    >>> plan.pairs[1]
+    ('when was it signed?', 'It entered into force two years later. Its text amends the two earlier ...')
 """
 
 from __future__ import annotations
@@ -26,16 +28,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 # A sentence ends at . ! or ? followed by space and a capital, digit or bracket. Windows need
 # the break positions to cut passages in place; cold-start pseudo-queries split on it too.
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 
-
-# How a scorer treats a passage too long for its window (Reranker's and TrainingConfig's long_passages).
-LongPassages = Literal["truncate", "max_window"]
-LONG_PASSAGE_MODES: tuple[LongPassages, ...] = ("truncate", "max_window")
 
 # Below this many passage tokens per window (a very long query) windows would be
 # fragments; such pairs get this budget and the query is truncated as usual.

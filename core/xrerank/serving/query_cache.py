@@ -36,11 +36,13 @@ The cache is bounded (least-recently-used entries are evicted), can expire entri
 (with an injectable clock), is safe to share between threads, and counts hits and misses.
 
 Example:
-    >>> from sentence_transformers import SentenceTransformer  # doctest: +SKIP
-    >>> cache = SemanticQueryCache(SentenceTransformer("all-MiniLM-L6-v2"))  # doctest: +SKIP
-    >>> cache.get_or_compute("How do I reset my password?", run_pipeline)  # doctest: +SKIP
+    >>> cache = SemanticQueryCache(encoder)  # e.g. SentenceTransformer("all-MiniLM-L6-v2")
+    >>> def run_pipeline(query):  # retrieve, rerank, answer: the work the cache saves
+    ...     return f"answer to {query!r}"
+    >>> cache.get_or_compute("How do I reset my password?", run_pipeline)
+    "answer to 'How do I reset my password?'"
     >>> cache.get_or_compute("How can I reset my password?", run_pipeline)  # served from the cache
-    ... # doctest: +SKIP
+    "answer to 'How do I reset my password?'"
 """
 
 from __future__ import annotations

@@ -11,13 +11,19 @@ from xrerank.training.config import TrainingConfig
 from xrerank.training.distill import DistillationConfig, DistillationResult, distill_bi_encoder
 from xrerank.training.finetune import finetune
 from xrerank.training.trainer import TrainResult, train
+from xrerank.training.tune import TuneConfig, TuneDidNotHelp, TuneResult, recipe_training_config, tune
 
 __all__ = [
     "DistillationConfig",
     "DistillationResult",
     "TrainResult",
     "TrainingConfig",
+    "TuneConfig",
+    "TuneDidNotHelp",
+    "TuneResult",
     "distill_bi_encoder",
     "finetune",
+    "recipe_training_config",
     "train",
+    "tune",
 ]

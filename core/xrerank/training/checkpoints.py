@@ -34,7 +34,7 @@ def save_model_atomically(
     may add files (e.g. a model card) first. Returns the final path.
 
     Example:
-        >>> save_model_atomically(model, "out/reranker", overwrite=True)  # doctest: +SKIP
+        >>> save_model_atomically(model, "out/reranker", overwrite=True)
         PosixPath('out/reranker')
     """
     target = Path(target)
@@ -63,8 +63,11 @@ def is_complete_checkpoint(path: str | Path) -> bool:
     cut short; one killed while deleting an old checkpoint leaves it without some files.
 
     Example:
-        >>> is_complete_checkpoint("xrerank-model.checkpoints/checkpoint-500")  # doctest: +SKIP
-        True
+        >>> checkpoint = Path("xrerank-model.checkpoints/checkpoint-500")
+        >>> checkpoint.mkdir(parents=True)
+        >>> _ = (checkpoint / "trainer_state.json").write_text('{"global_step": 500}')
+        >>> is_complete_checkpoint(checkpoint)  # the state file alone: no weights, optimizer, scheduler
+        False
     """
     path = Path(path)
     try:
@@ -83,7 +86,12 @@ def latest_checkpoint(directory: Path) -> str | None:
     """The complete ``checkpoint-N`` with the highest N; incomplete ones (a kill mid-save) are skipped.
 
     Example:
-        >>> latest_checkpoint(Path("xrerank-model.checkpoints"))  # doctest: +SKIP
+        >>> checkpoint = Path("xrerank-model.checkpoints/checkpoint-500")
+        >>> checkpoint.mkdir(parents=True)
+        >>> for name in ("model.safetensors", "optimizer.pt", "scheduler.pt"):
+        ...     (checkpoint / name).touch()
+        >>> _ = (checkpoint / "trainer_state.json").write_text('{"global_step": 500}')
+        >>> latest_checkpoint(Path("xrerank-model.checkpoints"))
         'xrerank-model.checkpoints/checkpoint-500'
     """
     if not directory.is_dir():
@@ -102,6 +110,7 @@ def checkpoint_to_resume(config: TrainingConfig) -> str | None:
     """The checkpoint ``config.resume`` names (None when not resuming); refuses one that is missing or torn.
 
     Example:
+        >>> from xrerank.training.config import TrainingConfig
         >>> checkpoint_to_resume(TrainingConfig()) is None
         True
     """

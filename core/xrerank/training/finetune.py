@@ -4,8 +4,11 @@ Example:
     >>> from xrerank import finetune
     >>> from xrerank.training.config import TrainingConfig
     >>> config = TrainingConfig(output_dir="my-reranker")
-    >>> path = finetune(examples, config, eval_set=held_out)  # doctest: +SKIP
-    >>> Reranker(path).rank("my query", passages)  # doctest: +SKIP
+
+    Training takes minutes, so the call is shown rather than run::
+
+        path = finetune(examples, config, eval_set=held_out)
+        Reranker(path).rank("my query", passages)
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 import logging
 import platform
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import resources
@@ -75,6 +78,7 @@ def finetune(
     cold_start: Sequence[TrainingExample] | None = None,
     cold_start_epochs: float = 1.0,
     cold_start_config: TrainingConfig | None = None,
+    before_save: Callable[[CrossEncoder, Path], None] | None = None,
 ) -> Path:
     """Fine-tune a reranker, measure it before and after, save it with a model card.
 
@@ -94,13 +98,18 @@ def finetune(
         cold_start_config: Settings of the cold-start stage (e.g. fewer negatives per pseudo-query
             than the log stage uses); by default ``config`` with ``cold_start_epochs``. Its output
             directory, resume and long-passage settings are the stage's own.
+        before_save: Called with the trained model and the staging directory after the card is
+            written and before the directory is renamed into place, to add files that must be
+            saved atomically with the model (e.g. its serving recipe).
 
     Returns:
         The model directory: a plain sentence-transformers CrossEncoder with ``README.md``
         (the card) and ``xrerank_training.json`` (the same facts, machine-readable).
 
     Example:
-        >>> path = finetune(examples, TrainingConfig(loss="bce", output_dir="out"))  # doctest: +SKIP
+        Training takes minutes, so the call is shown rather than run::
+
+            path = finetune(examples, TrainingConfig(loss="bce", output_dir="out"))
     """
     config = config or TrainingConfig()
     if isinstance(eval_set, Sequence):
@@ -137,6 +146,8 @@ def finetune(
         info = _training_info(examples, config, stage1, cold_start, before, after)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         (staging / CARD_FILE).write_text(model_card(info), encoding="utf-8")
+        if before_save is not None:
+            before_save(model, staging)
 
     result = train(examples, config, model=model, fresh_head=fresh_head, before_save=write_card)
     if stage_dir is not None:

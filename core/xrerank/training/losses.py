@@ -15,7 +15,10 @@ def build_loss(model: CrossEncoder, config: TrainingConfig) -> Any:
     """The sentence-transformers loss module named by ``config.loss``.
 
     Example:
-        >>> loss = build_loss(model, TrainingConfig(loss="bce", pos_weight=4.0))  # doctest: +SKIP
+        >>> from xrerank.training.config import TrainingConfig
+        >>> loss = build_loss(model, TrainingConfig(loss="bce", pos_weight=4.0))  # model: a CrossEncoder
+        >>> type(loss).__name__
+        'BinaryCrossEntropyLoss'
     """
     import torch
     from sentence_transformers.cross_encoder import losses
@@ -61,7 +64,10 @@ def build_distillation_loss(student: SentenceTransformer, config: DistillationCo
     (``model.similarity_pairwise``: cosine for all-MiniLM-L6-v2), the one it retrieves with.
 
     Example:
-        >>> loss = build_distillation_loss(student, DistillationConfig(loss="cosent"))  # doctest: +SKIP
+        >>> from xrerank.training.distill import DistillationConfig
+        >>> loss = build_distillation_loss(encoder, DistillationConfig(loss="cosent"))  # a bi-encoder
+        >>> type(loss).__name__
+        'CoSENTLoss'
     """
     from sentence_transformers.sentence_transformer import losses
 

@@ -177,6 +177,7 @@ def build_rows(
     * ``lambda``: (query, [docs], [labels]) with the positives and up to ``num_negatives`` negatives.
 
     Example:
+        >>> from xrerank.training.config import TrainingConfig
         >>> ex = TrainingExample("q", ["p"], ["n1", "n2"])
         >>> build_rows([ex], TrainingConfig(loss="infonce", num_negatives=2))[0]
         [{'query': 'q', 'positive': 'p', 'negative_1': 'n1', 'negative_2': 'n2'}]
@@ -210,6 +211,7 @@ def build_distillation_rows(
     * ``cosent`` / ``cosine``: (query, passage, label=teacher score) for every positive and negative.
 
     Example:
+        >>> from xrerank.training.distill import DistillationConfig
         >>> ex = TrainingExample("q", ["p"], ["n"], positive_scores=[0.75], negative_scores=[0.25])
         >>> build_distillation_rows([ex], DistillationConfig(num_negatives=1))[0]
         [{'query': 'q', 'positive': 'p', 'negative_1': 'n', 'label': [0.5]}]

@@ -96,8 +96,10 @@ def train(
         A :class:`TrainResult`; ``model_path`` loads with ``CrossEncoder(path)`` and ``Reranker(path)``.
 
     Example:
-        >>> result = train(examples, TrainingConfig(loss="bce", output_dir="out"))  # doctest: +SKIP
-        >>> Reranker(result.model_path).rank("query", passages)  # doctest: +SKIP
+        Training takes minutes on a CPU, so this example is shown, not run::
+
+            result = train(examples, TrainingConfig(loss="bce", output_dir="out"))
+            Reranker(result.model_path).rank("query", passages)
     """
     config = config or TrainingConfig()
     require("datasets", purpose="Fine-tuning a reranker")

@@ -25,7 +25,13 @@ def require_a_ranking_start(config: TrainingConfig, fresh_head: bool) -> None:
     """Refuse ``long_passages="max_window"`` from a start model whose head is fresh (random).
 
     Example:
-        >>> require_a_ranking_start(TrainingConfig(long_passages="max_window"), fresh_head=False)
+        >>> from xrerank.training.config import TrainingConfig
+        >>> config = TrainingConfig(base_model="minilm", long_passages="max_window")
+        >>> require_a_ranking_start(config, fresh_head=False)  # a start model that ranks: allowed
+        >>> require_a_ranking_start(config, fresh_head=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: long_passages='max_window' picks each long passage's best window with the start model, ...
     """
     if config.long_passages == "max_window" and fresh_head:
         raise ValueError(
@@ -49,8 +55,11 @@ def best_window_examples(examples: Sequence[TrainingExample], reranker: Reranker
     kept as they are, and ids, teacher scores and order are unchanged.
 
     Example:
-        >>> start = Reranker("cold-start-model", max_length=96)  # doctest: +SKIP
-        >>> examples = best_window_examples(examples, start)  # doctest: +SKIP
+        >>> from xrerank import Reranker, TrainingExample
+        >>> start = Reranker("./my-reranker", max_length=32)  # e.g. the cold-start model
+        >>> [cut] = best_window_examples([TrainingExample("when was it signed?", [long_text])], start)
+        >>> cut.positives
+        ['The treaty was debated for years. ... The treaty was signed in Lisbon on 13 December 2007.']
     """
     pairs = [(ex.query, text) for ex in examples for text in (*ex.positives, *ex.negatives)]
     windows = iter(reranker.best_windows(pairs))
@@ -68,7 +77,12 @@ def cut_to_best_windows(
     """The examples with each long passage cut to its best window under ``model``; logs how many were cut.
 
     Example:
-        >>> cut = cut_to_best_windows(examples, model, config)  # doctest: +SKIP
+        >>> from xrerank import TrainingExample
+        >>> from xrerank.training.config import TrainingConfig
+        >>> config = TrainingConfig(max_length=32, long_passages="max_window")
+        >>> [cut] = cut_to_best_windows([TrainingExample("when was it signed?", [long_text])], model, config)
+        >>> cut.positives
+        ['The treaty was debated for years. ... The treaty was signed in Lisbon on 13 December 2007.']
     """
     from xrerank.scoring.reranker import Reranker
 

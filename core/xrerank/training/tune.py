@@ -1,0 +1,435 @@
+"""``tune``: the whole recipe from the user's corpus, store and log to a reranker that helps.
+
+1. The log is split by positives into training and validation queries (no clicked passage on
+   both sides, so validation is not flattered by memorised passages).
+2. A cold start on the corpus itself: every document's title (when titles are given) and its last
+   sentence become pseudo-queries, with hard negatives from the store.
+3. The training log queries are mined deep in the store for hard negatives.
+4. Two training stages (:func:`~xrerank.training.finetune.finetune`): the cold start, then the log
+   on windows (each long passage cut to its best window under the cold-start model).
+5. On the validation queries only: the serving mode (first tokens or best window) and the fusion
+   weight with the retriever are chosen, and the result is compared with the retriever. When
+   nothing beats the retriever, the saved recipe keeps the retriever's order (weight 0) and the
+   result says so.
+6. The recipe is written beside the weights (:mod:`xrerank.models.serving_recipe`), so
+   ``Reranker(path)`` and both adapters serve the model the way it was validated.
+
+Example (trains for minutes, so shown rather than run)::
+
+    result = tune(corpus, store, "search-log.jsonl", titles=titles)
+    Reranker(result.model_path).rank("my query", passages)  # served as its recipe says
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from xrerank.evaluation.eval_set import EvalSet
+from xrerank.evaluation.fusion import choose_fusion_weight
+from xrerank.evaluation.metrics import evaluate_run
+from xrerank.evaluation.runs import rerank_run
+from xrerank.examples import TrainingExample
+from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
+from xrerank.mining.log_reader import read_log
+from xrerank.mining.log_records import LogRecord, merge_records, split_by_positives
+from xrerank.mining.miner import mine_hard_negatives
+from xrerank.mining.mining_config import MiningConfig
+from xrerank.models.serving_recipe import (
+    LONG_PASSAGE_MODES,
+    RECIPE_FILE,
+    LongPassages,
+    ServingRecipe,
+    write_recipe,
+)
+from xrerank.training.config import TrainingConfig
+from xrerank.training.finetune import finetune
+from xrerank.training.start_model import gets_a_fresh_head
+from xrerank.validation import check_int, check_number
+
+logger = logging.getLogger(__name__)
+
+ColdStart = Literal["auto", "titles", "sentences", "both", "none"]
+METRIC = "ndcg@10"
+
+
+def recipe_training_config(**overrides: Any) -> TrainingConfig:
+    """The log stage of :func:`tune`: :class:`TrainingConfig`'s measured defaults, trained on windows.
+
+    Windows are picked by the cold-start model, so the log stage reads what a
+    ``long_passages="max_window"`` reranker reads at serving time.
+
+    Example:
+        >>> recipe_training_config(output_dir="my-reranker").long_passages
+        'max_window'
+    """
+    settings: dict[str, Any] = {"long_passages": "max_window", "output_dir": "xrerank-tuned"}
+    return TrainingConfig(**{**settings, **overrides})
+
+
+@dataclass
+class TuneConfig:
+    """Everything :func:`tune` decides, each stage overridable.
+
+    The log stage's settings (and the template of the cold-start stage's) are a
+    :class:`TrainingConfig` passed beside this one; its ``output_dir``, ``seed`` and
+    ``show_progress`` hold for every stage.
+
+    Attributes:
+        cold_start: Pseudo-queries from the corpus: ``"auto"`` uses titles and last sentences when
+            titles are given and last sentences otherwise; ``"titles"``, ``"sentences"``, ``"both"``,
+            or ``"none"`` (no cold start: the log stage then trains truncated, since windows need a
+            start model that already ranks).
+        cold_start_documents: Documents sampled for the cold start; 0 uses every document.
+        cold_start_negatives: Hard negatives per pseudo-query (fewer buy more pseudo-queries per CPU minute).
+        cold_start_epochs: Passes over the pseudo-queries.
+        mining_depth: How deep the miner looks into the store's ranking for hard negatives.
+        validation_share: Share of the log held out to choose the serving mode and fusion weight.
+        candidates: Store candidates reranked per validation query (the first stage's depth in production).
+        serving_mode: How long passages are served: ``"choose"`` tries both ``"truncate"`` and
+            ``"max_window"`` on the validation queries and keeps the better; or one of the two.
+        strict: Raise :class:`TuneDidNotHelp` instead of warning when nothing beats the retriever on
+            the validation queries (the model and its retriever-order recipe are saved first).
+    """
+
+    cold_start: ColdStart = "auto"
+    cold_start_documents: int = 0
+    cold_start_negatives: int = 2
+    cold_start_epochs: float = 1.0
+    mining_depth: int = 200
+    validation_share: float = 0.1
+    candidates: int = 20
+    serving_mode: Literal["choose", "truncate", "max_window"] = "choose"
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cold_start not in ("auto", "titles", "sentences", "both", "none"):
+            raise ValueError(
+                f"TuneConfig got cold_start={self.cold_start!r}; "
+                "expected auto, titles, sentences, both or none."
+            )
+        check_int(self.cold_start_documents, caller="TuneConfig", name="cold_start_documents", minimum=0)
+        check_int(self.cold_start_negatives, caller="TuneConfig", name="cold_start_negatives")
+        check_number(
+            self.cold_start_epochs,
+            caller="TuneConfig",
+            name="cold_start_epochs",
+            minimum=0,
+            exclusive_minimum=True,
+        )
+        check_int(self.mining_depth, caller="TuneConfig", name="mining_depth")
+        check_number(
+            self.validation_share,
+            caller="TuneConfig",
+            name="validation_share",
+            minimum=0,
+            maximum=1,
+            exclusive_minimum=True,
+        )
+        check_int(self.candidates, caller="TuneConfig", name="candidates", minimum=2)
+        if self.serving_mode not in ("choose", "truncate", "max_window"):
+            raise ValueError(
+                f"TuneConfig got serving_mode={self.serving_mode!r}; expected 'choose', 'truncate' or "
+                "'max_window'."
+            )
+
+    @property
+    def serving_modes(self) -> tuple[LongPassages, ...]:
+        """The long-passage modes tried on the validation queries."""
+        return LONG_PASSAGE_MODES if self.serving_mode == "choose" else (self.serving_mode,)
+
+
+@dataclass
+class TuneResult:
+    """What :func:`tune` produced and the evidence behind it.
+
+    Attributes:
+        model_path: The saved model directory (a plain CrossEncoder plus its serving recipe and card).
+        recipe: How the model is served (also in the directory).
+        validation: ``{system: NDCG@10}`` on the validation queries: the retriever, the reranker alone
+            in each serving mode and the chosen fused system.
+        beats_retriever: Whether the served recipe ranks the validation queries better than the retriever.
+        counts: Sizes of each stage (log records, training/validation queries, examples).
+        validation_set: The validation queries with the store's candidates, for further checks
+            (e.g. choosing other fusion weights on the same held-out queries).
+    """
+
+    model_path: Path
+    recipe: ServingRecipe
+    validation: dict[str, float]
+    beats_retriever: bool
+    counts: dict[str, int]
+    validation_set: EvalSet
+
+
+class TuneDidNotHelp(RuntimeError):
+    """``strict`` tuning found no reranker setting that beats the retriever on validation."""
+
+
+def tune(
+    corpus: Mapping[str, str],
+    store: Any,
+    log: str | os.PathLike[str] | Iterable[LogRecord | Mapping[str, Any]],
+    config: TuneConfig | None = None,
+    *,
+    training: TrainingConfig | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> TuneResult:
+    """Run the whole recipe: cold start, mining, two training stages, serving choices on validation.
+
+    Args:
+        corpus: ``{doc_id: text}`` of the documents the store holds, as the store holds them.
+        store: The user's vector store as a :class:`~xrerank.mining.sources.CandidateSource`
+            (``FaissSource``, ``langchain_xrerank.VectorStoreSource``,
+            ``llamaindex_xrerank.RetrieverSource``).
+        log: A retriever log file (JSONL/CSV, see docs/retriever-logs.md) or its records.
+        config: The recipe's own choices (:class:`TuneConfig`); defaults are the measured recipe.
+        training: The log stage (:func:`recipe_training_config` by default); its ``output_dir``
+            is where the model is saved, its ``seed`` and ``show_progress`` hold for every stage.
+        titles: ``{doc_id: title}`` when documents have titles: they become pseudo-queries
+            (shown against the documents' text without the title).
+
+    Returns:
+        A :class:`TuneResult`; the model directory holds the serving recipe and a model card
+        with the validation evidence.
+
+    Raises:
+        ValueError: The log has too few queries with positives to hold some out, or no training
+            example could be mined.
+        TuneDidNotHelp: With ``config.strict``, when nothing beat the retriever on validation
+            (the model is saved first, with a recipe that keeps the retriever's order).
+    """
+    config = config or TuneConfig()
+    training = training or recipe_training_config()
+    records = _read_records(log)
+    training_records, validation_records = _split(records, config, training.seed)
+    logger.info(
+        "tune [1/5] log: %d queries, %d to train on, %d held out for validation",
+        len(records),
+        len(training_records),
+        len(validation_records),
+    )
+    cold = _cold_start_examples(corpus, store, titles, config, training)
+    logger.info("tune [2/5] cold start: %d pseudo-queries from the corpus", len(cold))
+    examples, report = mine_hard_negatives(
+        training_records,
+        store,
+        MiningConfig(num_negatives=training.num_negatives, range_max=config.mining_depth),
+        show_progress=training.show_progress,
+    )
+    examples = list(examples)
+    logger.info("tune [3/5] mining, %d deep: %s", config.mining_depth, report.summary().replace("\n", "; "))
+    if not examples:
+        raise ValueError(
+            f"tune mined no training example from {len(training_records)} log queries; check that the "
+            "log's positive ids are ids of the store's documents."
+        )
+    if not cold and training.long_passages == "max_window" and gets_a_fresh_head(training):
+        # Windows are picked by the start model; without a cold start that is a fresh head.
+        logger.info("tune: no cold-start stage, so the log stage trains on truncated passages.")
+        training = replace(training, long_passages="truncate")
+    validation = _validation_set(validation_records, store, config.candidates)
+    chosen: dict[str, Any] = {}
+
+    def choose_serving(model: Any, staging: Path) -> None:
+        logger.info("tune [5/5] serving choices on %d validation queries", len(validation.queries))
+        recipe, scores, beats = _choose_serving(model, validation, training, config, type(store).__name__)
+        write_recipe(staging, recipe)
+        _append_to_card(staging, recipe, scores, beats, len(validation.queries))
+        chosen.update(recipe=recipe, scores=scores, beats=beats)
+
+    logger.info("tune [4/5] training: cold start, then the log (%s)", training.long_passages)
+    model_path = finetune(
+        examples,
+        training,
+        eval_set=validation,
+        cold_start=cold or None,
+        cold_start_config=replace(
+            training, num_negatives=config.cold_start_negatives, epochs=config.cold_start_epochs
+        ),
+        before_save=choose_serving,
+    )
+    result = TuneResult(
+        Path(model_path),
+        chosen["recipe"],
+        chosen["scores"],
+        chosen["beats"],
+        {
+            "log_records": len(records),
+            "training_queries": len(training_records),
+            "validation_queries": len(validation.queries),
+            "cold_start_examples": len(cold),
+            "log_examples": len(examples),
+        },
+        validation,
+    )
+    if not result.beats_retriever:
+        message = (
+            f"on {len(validation.queries)} validation queries no reranker setting beat the retriever "
+            f"(NDCG@10 {result.validation['retriever']:.4f}); {model_path} is saved with a recipe that "
+            "keeps the retriever's order (fusion weight 0). More log queries, a longer cold start or more "
+            "epochs may change that."
+        )
+        if config.strict:
+            raise TuneDidNotHelp(message)
+        logger.warning("tune: %s", message)
+    return result
+
+
+def _read_records(log: Any) -> list[LogRecord]:
+    if not isinstance(log, (str, os.PathLike)):
+        log = list(log)
+        if all(isinstance(record, LogRecord) for record in log):
+            return merge_records(log)
+    return merge_records(read_log(log))
+
+
+def _split(
+    records: list[LogRecord], config: TuneConfig, seed: int
+) -> tuple[list[LogRecord], list[LogRecord]]:
+    with_positives = [r for r in records if r.positive_ids]
+    if len(with_positives) < 4:
+        raise ValueError(
+            f"tune got a log with {len(with_positives)} queries that have positive ids; expected at "
+            "least 4 (some to train on, some to validate on). Add clicked or judged results to the log."
+        )
+    training, validation = split_by_positives(with_positives, config.validation_share, seed=seed)
+    if not validation or not training:
+        raise ValueError(
+            f"tune could not hold out validation queries from {len(with_positives)} log queries with "
+            f"validation_share={config.validation_share}; raise the share or add queries."
+        )
+    return training, validation
+
+
+def _cold_start_examples(
+    corpus: Mapping[str, str],
+    store: Any,
+    titles: Mapping[str, str] | None,
+    config: TuneConfig,
+    training: TrainingConfig,
+) -> list[TrainingExample]:
+    mode = config.cold_start
+    if mode == "auto":
+        mode = "both" if titles else "sentences"
+    if mode == "none":
+        return []
+    if mode in ("titles", "both") and not titles:
+        raise ValueError(f"tune got cold_start={mode!r} but no titles; pass titles={{doc_id: title}}.")
+    sample = sample_documents(corpus, config.cold_start_documents, seed=training.seed)
+    mine = functools.partial(
+        pseudo_query_examples,
+        num_negatives=config.cold_start_negatives,
+        seed=training.seed,
+        show_progress=training.show_progress,
+    )
+    examples: list[TrainingExample] = []
+    if mode in ("sentences", "both"):
+        examples += mine(sample, store)
+    if mode in ("titles", "both") and titles:
+        bodies = {doc_id: _without_title(text, titles.get(doc_id, "")) for doc_id, text in corpus.items()}
+        examples += mine(sample, store, queries=titles, texts=bodies)
+    # Back in sample order, so one epoch does not see every title pseudo-query last.
+    position = {doc_id: i for i, doc_id in enumerate(sample)}
+    return sorted(examples, key=lambda example: position[example.positive_ids[0]])
+
+
+def _without_title(text: str, title: str) -> str:
+    # A title left in the positive alone would be a give-away the model learns instead of relevance.
+    title = title.strip()
+    return text[len(title) :].lstrip() if title and text.startswith(title) else text
+
+
+def _validation_set(records: list[LogRecord], store: Any, candidates: int) -> EvalSet:
+    queries = {f"val-{i}": r.query for i, r in enumerate(records)}
+    hits = store.search_batch(list(queries.values()), candidates)
+    documents: dict[str, str] = {}
+    run: dict[str, dict[str, float]] = {}
+    for qid, row in zip(queries, hits, strict=True):
+        run[qid] = {c.id: float(c.score) for c in row}
+        documents.update({c.id: c.text for c in row})
+    qrels = {qid: {doc: 1.0 for doc in r.positive_ids} for qid, r in zip(queries, records, strict=True)}
+    return EvalSet(queries, documents, run, qrels)
+
+
+def _choose_serving(
+    model: Any,
+    validation: EvalSet,
+    training: TrainingConfig,
+    config: TuneConfig,
+    retriever: str,
+) -> tuple[ServingRecipe, dict[str, float], bool]:
+    """The serving mode and fusion weight that rank the validation queries best, and the evidence."""
+    from xrerank.scoring.reranker import Reranker
+
+    retriever_score = evaluate_run(validation.candidates, validation.qrels, [METRIC])[METRIC]
+    scores = {"retriever": retriever_score}
+    best: tuple[float, float, LongPassages] | None = None  # (fused NDCG, weight, mode)
+    for mode in config.serving_modes:
+        # Scored exactly as it will be served (the recipe's activation), so the weight chosen
+        # here fuses the same numbers that Reranker.rank(retriever_scores=...) fuses later.
+        reranker = Reranker(
+            model, max_length=training.max_length, activation="sigmoid", long_passages=mode, cache_size=0
+        )
+        run = rerank_run(
+            reranker,
+            validation.queries,
+            validation.candidates,
+            validation.documents,
+            show_progress=training.show_progress,
+        )
+        weight, table = choose_fusion_weight(run, validation.candidates, validation.qrels, metric=METRIC)
+        scores[f"reranker alone ({mode})"] = table[1.0]
+        scores[f"fused with the retriever ({mode}, w={weight:.2f})"] = table[weight]
+        if best is None or (table[weight], weight) > (best[0], best[1]):
+            best = (table[weight], weight, mode)
+    assert best is not None
+    fused, weight, mode = best
+    beats = fused > retriever_score
+    recipe = ServingRecipe(
+        max_length=training.max_length,
+        long_passages=mode,
+        activation="sigmoid",
+        # Nothing beat the retriever: serve its order rather than a reranker that hurts.
+        fusion_weight=weight if beats else 0.0,
+        fusion_evidence="score",
+        retriever=retriever,
+        validation={"queries": len(validation.queries), "metric": METRIC, "scores": scores},
+    )
+    return recipe, scores, beats
+
+
+def _append_to_card(
+    model_dir: Path, recipe: ServingRecipe, scores: dict[str, float], beats: bool, n: int
+) -> None:
+    card = model_dir / "README.md"
+    lines = [
+        "",
+        "## Serving recipe (chosen on validation queries)",
+        "",
+        f"Validation: {n} log queries held out from training, {METRIC} of the store's candidates.",
+        "",
+        "| system | " + METRIC + " |",
+        "|---|---|",
+        *(f"| {name} | {value:.4f} |" for name, value in scores.items()),
+        "",
+        f"Served with max_length={recipe.max_length}, long_passages={recipe.long_passages!r}, "
+        f"fusion weight {recipe.fusion_weight} with the retriever's score "
+        f"(`{RECIPE_FILE}`). `xrerank.Reranker(path)` and both adapters read "
+        "it; plain loaders (CrossEncoder, LangChain's HuggingFaceCrossEncoder, LlamaIndex's "
+        "SentenceTransformerRerank) score the first max-length tokens without fusion, which ranks "
+        "differently.",
+    ]
+    if not beats:
+        lines += [
+            "",
+            "**Warning: no setting of this reranker beat the retriever on validation.** The recipe keeps the "
+            "retriever's order (fusion weight 0): serving it changes nothing until it is retrained.",
+        ]
+    with open(card, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")

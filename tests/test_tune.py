@@ -1,0 +1,158 @@
+"""``tune``: the whole recipe through one call and one command, and its guard against a reranker that hurts.
+
+The store here is perfect on purpose: every logged query is a document's own text, so the
+packaged MiniLM retrieves the clicked document first (NDCG@10 = 1 on validation). Nothing can
+beat that, which is exactly the case the guard is for: the log teaches nothing the retriever
+does not already know.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from tiny_models import minilm_dir
+
+from xrerank import Reranker
+from xrerank.mining import EmbeddingSource
+from xrerank.models.serving_recipe import read_recipe
+from xrerank.training.tune import TuneConfig, TuneDidNotHelp, recipe_training_config, tune
+
+pytestmark = pytest.mark.integration
+
+TOPICS = ["pump", "compressor", "valve", "controller", "filter", "bearing", "seal", "motor"]
+
+
+def _corpus() -> tuple[dict[str, str], dict[str, str]]:
+    titles: dict[str, str] = {}
+    corpus: dict[str, str] = {}
+    for i in range(32):
+        topic = TOPICS[i % len(TOPICS)]
+        title = f"{topic.title()} note {i}"
+        titles[f"d{i}"] = title
+        corpus[f"d{i}"] = (
+            f"{title} The {topic} of unit {i} needs service every {100 + 10 * i} hours of running. "
+            f"Check the {topic} housing for wear at each service interval of model {i}. "
+            f"Replace the {topic} gasket when the pressure drops below {i % 7 + 2} bar on unit {i}."
+        )
+    return corpus, titles
+
+
+@pytest.fixture(scope="module")
+def store(minilm_encoder):
+    corpus, _ = _corpus()
+    ids, texts = list(corpus), list(corpus.values())
+    vectors = minilm_encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    return EmbeddingSource(vectors, texts, ids=ids, query_encoder=minilm_encoder)
+
+
+def _log(corpus: dict[str, str]) -> list[dict[str, object]]:
+    return [{"query": text, "positive_ids": [doc_id]} for doc_id, text in corpus.items()]
+
+
+def _training(tiny_model_dir: Path, output: Path, **overrides: object):
+    options = {
+        "base_model": str(tiny_model_dir),
+        "max_steps": 2,
+        "batch_size": 4,
+        "max_length": 64,
+        "output_dir": str(output),
+        "show_progress": False,
+        "device": "cpu",
+        **overrides,
+    }
+    return recipe_training_config(**options)
+
+
+def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model_dir, tmp_path, caplog):
+    corpus, titles = _corpus()
+    config = TuneConfig(candidates=5, validation_share=0.25, cold_start_negatives=2)
+    with caplog.at_level(logging.WARNING, logger="xrerank.training.tune"):
+        result = tune(
+            corpus,
+            store,
+            _log(corpus),
+            config,
+            training=_training(tiny_model_dir, tmp_path / "m"),
+            titles=titles,
+        )
+
+    assert result.validation["retriever"] == pytest.approx(1.0)
+    assert result.beats_retriever is False
+    assert result.recipe.fusion_weight == 0.0  # serve the retriever's order, not a reranker that hurts
+    assert "no reranker setting beat the retriever" in caplog.text
+    assert read_recipe(result.model_path) == result.recipe
+    card = (result.model_path / "README.md").read_text(encoding="utf-8")
+    assert "Serving recipe" in card and "no setting of this reranker beat the retriever" in card
+    # Title and last-sentence pseudo-queries for the sampled documents, then the log.
+    assert result.counts["cold_start_examples"] > len(corpus)
+    assert result.counts["validation_queries"] >= 4
+    assert result.counts["training_queries"] + result.counts["validation_queries"] == len(corpus)
+
+    served = Reranker(str(result.model_path), device="cpu")
+    assert (served.long_passages, served.fusion_weight, served.load().max_length) == (
+        result.recipe.long_passages,
+        0.0,
+        64,
+    )
+
+
+def test_strict_refuses_and_the_model_is_still_saved(store, tiny_model_dir, tmp_path):
+    corpus, _ = _corpus()
+    config = TuneConfig(candidates=5, validation_share=0.25, cold_start="sentences", strict=True)
+    output = tmp_path / "strict"
+    with pytest.raises(TuneDidNotHelp, match="keeps the retriever's order"):
+        tune(corpus, store, _log(corpus), config, training=_training(tiny_model_dir, output))
+    assert read_recipe(output).fusion_weight == 0.0
+
+
+def test_too_small_a_log_is_refused_before_any_work(store, tiny_model_dir, tmp_path):
+    corpus, _ = _corpus()
+    log = _log(corpus)[:3]
+    with pytest.raises(ValueError, match="3 queries that have positive ids; expected at least 4"):
+        tune(corpus, store, log, training=_training(tiny_model_dir, tmp_path / "x"))
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_command_runs_the_recipe_and_strict_exits_1(tiny_model_dir, tmp_path, capsys):
+    from xrerank.cli import main
+
+    corpus, titles = _corpus()
+    corpus_file = tmp_path / "corpus.jsonl"
+    corpus_file.write_text(
+        "".join(
+            json.dumps({"_id": d, "title": titles[d], "text": text[len(titles[d]) + 1 :]}) + "\n"
+            for d, text in corpus.items()
+        ),
+        encoding="utf-8",
+    )
+    log_file = tmp_path / "log.jsonl"
+    log_file.write_text("".join(json.dumps(r) + "\n" for r in _log(corpus)), encoding="utf-8")
+    args = [
+        "tune",
+        "--log", str(log_file),
+        "--corpus", str(corpus_file),
+        "--text-template", "{title} {text}",
+        "--encoder", str(minilm_dir()),
+        "--base-model", str(tiny_model_dir),
+        "--max-steps", "2",
+        "--batch-size", "4",
+        "--max-length", "64",
+        "--candidates", "5",
+        "--validation-share", "0.25",
+        "--device", "cpu",
+        "--no-progress",
+    ]  # fmt: skip
+
+    assert main([*args, "--output-dir", str(tmp_path / "cli")]) == 0
+    printed = capsys.readouterr().out
+    assert f"Saved the tuned reranker to {tmp_path / 'cli'}" in printed
+    assert "nothing beat the retriever on validation" in printed
+    assert read_recipe(tmp_path / "cli").long_passages in ("truncate", "max_window")
+
+    assert main([*args, "--output-dir", str(tmp_path / "strict"), "--strict"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1].startswith("xrerank tune: error: --strict: on ")
+    assert "Traceback" not in "\n".join(error)
