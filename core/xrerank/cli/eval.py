@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from xrerank.evaluation.fusion import fuse_runs
     from xrerank.evaluation.reports import compare, per_query_report
     from xrerank.evaluation.runs import rerank_run, top_k
+    from xrerank.models.serving_recipe import FROM_RECIPE
 
     config = load_config_file(args.config)
     option: dict[str, Any] = {
@@ -111,16 +112,21 @@ def run(args: argparse.Namespace) -> int:
         if not sep:
             name, path = (f"model{position + 1}", spec)
         with user_errors(ModelLoadError, KeyError, ValueError, prefix=f"--model {spec}: "):
+            # Options not given: a tuned model's serving recipe decides, else the built-in defaults.
             reranker = Reranker(
                 path,
-                max_length=option["max_length"],
-                long_passages=option["long_passages"] or "truncate",
+                max_length=FROM_RECIPE if option["max_length"] is None else option["max_length"],
+                long_passages=option["long_passages"] or FROM_RECIPE,
                 cache_size=0,
                 allow_pickle_weights=bool(option["allow_pickle_weights"]),
             )
             runs[name] = rerank_run(
                 reranker, queries, candidates, documents, show_progress=not args.no_progress
             )
+            if reranker.fusion_weight is not None:  # the recipe's fusion, as the adapters serve it
+                runs[f"{name} as served"] = rerank_run(
+                    reranker, queries, candidates, documents, show_progress=False, as_served=True
+                )
         names.append(name)
         if option["fusion_weight"] is not None:
             with user_errors(ValueError, prefix="--fusion-weight: "):

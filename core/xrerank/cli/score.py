@@ -43,6 +43,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from xrerank import DEFAULT_MODEL, ModelLoadError, Reranker
+    from xrerank.models.serving_recipe import FROM_RECIPE
 
     config = load_config_file(args.config)
     passages = list(args.passage)
@@ -55,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
     with user_errors(ModelLoadError, ValueError, TypeError):
         reranker = Reranker(
             args.model or config.get("model", DEFAULT_MODEL),
-            max_length=args.max_length or config.get("max_length"),
-            long_passages=args.long_passages or config.get("long_passages", "truncate"),
-            activation=None if args.raw else "sigmoid",
+            # Options not given: a tuned model's serving recipe decides, else the built-in defaults.
+            max_length=args.max_length or config.get("max_length", FROM_RECIPE),
+            long_passages=args.long_passages or config.get("long_passages", FROM_RECIPE),
+            activation=None if args.raw else FROM_RECIPE,
             allow_pickle_weights=args.allow_pickle_weights,
         )
         ranked = reranker.rank(args.query, passages, top_k=args.top_k, threshold=args.threshold)
