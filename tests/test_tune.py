@@ -86,8 +86,9 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
     assert read_recipe(result.model_path) == result.recipe
     card = (result.model_path / "README.md").read_text(encoding="utf-8")
     assert "Serving recipe" in card and "no setting of this reranker beat the retriever" in card
-    # Title and last-sentence pseudo-queries for the sampled documents, then the log.
-    assert result.counts["cold_start_examples"] > len(corpus)
+    # The logged queries are whole documents: neither titles nor last sentences look like them, so
+    # "auto" takes the closer kind (last sentences) rather than none.
+    assert 0 < result.counts["cold_start_examples"] <= len(corpus)
     assert result.counts["validation_queries"] >= 4
     assert result.counts["training_queries"] + result.counts["validation_queries"] == len(corpus)
 
@@ -97,6 +98,22 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
         0.0,
         64,
     )
+
+
+def test_auto_cold_start_uses_the_pseudo_queries_that_look_like_the_log() -> None:
+    from xrerank.mining import LogRecord
+    from xrerank.training.tune import _cold_start_kinds
+
+    corpus, titles = _corpus()  # titles: 3 words; last sentences: ~15 words
+    terse = [LogRecord(f"{topic} note", positive_ids=("d1",)) for topic in TOPICS]
+    wordy = [LogRecord(" ".join(["word"] * 12), positive_ids=("d1",)) for _ in TOPICS]
+    assert _cold_start_kinds("auto", terse, corpus, titles) == ["titles"]
+    assert _cold_start_kinds("auto", wordy, corpus, titles) == ["sentences"]
+    assert _cold_start_kinds("auto", wordy, corpus, None) == ["sentences"]
+    assert _cold_start_kinds("both", terse, corpus, titles) == ["titles", "sentences"]
+    assert _cold_start_kinds("none", terse, corpus, titles) == []
+    with pytest.raises(ValueError, match="no titles"):
+        _cold_start_kinds("titles", terse, corpus, None)
 
 
 def test_strict_refuses_and_the_model_is_still_saved(store, tiny_model_dir, tmp_path):

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,7 +37,7 @@ from xrerank.evaluation.fusion import choose_fusion_weight
 from xrerank.evaluation.metrics import evaluate_run
 from xrerank.evaluation.runs import rerank_run
 from xrerank.examples import TrainingExample
-from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
+from xrerank.mining.cold_start import pseudo_query, pseudo_query_examples, sample_documents
 from xrerank.mining.log_reader import read_log
 from xrerank.mining.log_records import LogRecord, merge_records, split_by_positives
 from xrerank.mining.miner import mine_hard_negatives
@@ -81,8 +83,9 @@ class TuneConfig:
     ``show_progress`` hold for every stage.
 
     Attributes:
-        cold_start: Pseudo-queries from the corpus: ``"auto"`` uses titles and last sentences when
-            titles are given and last sentences otherwise; ``"titles"``, ``"sentences"``, ``"both"``,
+        cold_start: Pseudo-queries from the corpus: ``"auto"`` uses titles (when given) and last
+            sentences, each only if its median length is within a factor of two of the log queries'
+            (else the closer of the two); ``"titles"``, ``"sentences"``, ``"both"``,
             or ``"none"`` (no cold start: the log stage then trains truncated, since windows need a
             start model that already ranks).
         cold_start_documents: Documents sampled for the cold start; 0 uses every document.
@@ -214,8 +217,11 @@ def tune(
         len(training_records),
         len(validation_records),
     )
-    cold = _cold_start_examples(corpus, store, titles, config, training)
-    logger.info("tune [2/5] cold start: %d pseudo-queries from the corpus", len(cold))
+    kinds = _cold_start_kinds(config.cold_start, records, corpus, titles)
+    cold = _cold_start_examples(corpus, store, titles, kinds, config, training)
+    logger.info(
+        "tune [2/5] cold start: %d pseudo-queries from the corpus (%s)", len(cold), ", ".join(kinds) or "none"
+    )
     examples, report = mine_hard_negatives(
         training_records,
         store,
@@ -307,20 +313,51 @@ def _split(
     return training, validation
 
 
-def _cold_start_examples(
-    corpus: Mapping[str, str],
-    store: Any,
-    titles: Mapping[str, str] | None,
-    config: TuneConfig,
-    training: TrainingConfig,
-) -> list[TrainingExample]:
-    mode = config.cold_start
-    if mode == "auto":
-        mode = "both" if titles else "sentences"
+# A kind of pseudo-query is used by "auto" when its typical length is within this factor of the
+# log's typical query length: short titles teach little for long claims, and long last sentences
+# little for terse searches (on the demo domain they made the reranker worse).
+LENGTH_FACTOR = 2.0
+
+
+def _cold_start_kinds(
+    mode: str, records: list[LogRecord], corpus: Mapping[str, str], titles: Mapping[str, str] | None
+) -> list[str]:
+    """Which pseudo-queries the cold start makes: ``"titles"``, ``"sentences"``, both or none."""
     if mode == "none":
         return []
     if mode in ("titles", "both") and not titles:
         raise ValueError(f"tune got cold_start={mode!r} but no titles; pass titles={{doc_id: title}}.")
+    if mode != "auto":
+        return {"titles": ["titles"], "sentences": ["sentences"], "both": ["titles", "sentences"]}[mode]
+    words = statistics.median(len(record.query.split()) for record in records)
+    sample = sample_documents(corpus, 500, seed=0)
+    sentences = [picked[0] for picked in map(pseudo_query, sample.values()) if picked is not None]
+    lengths = {"sentences": statistics.median(len(s.split()) for s in sentences)} if sentences else {}
+    if titles:
+        lengths["titles"] = statistics.median(len(title.split()) for title in titles.values())
+    ratio = {kind: max(length, words) / max(min(length, words), 1) for kind, length in lengths.items()}
+    kinds = [kind for kind in ("titles", "sentences") if ratio.get(kind, math.inf) <= LENGTH_FACTOR]
+    if not kinds and ratio:  # none alike: the closer kind still beats a random head
+        kinds = [min(ratio, key=ratio.__getitem__)]
+    logger.info(
+        "tune: log queries have %g words (median); pseudo-queries by kind: %s; using %s",
+        words,
+        ", ".join(f"{kind} {length:g}" for kind, length in lengths.items()),
+        ", ".join(kinds) or "none",
+    )
+    return kinds
+
+
+def _cold_start_examples(
+    corpus: Mapping[str, str],
+    store: Any,
+    titles: Mapping[str, str] | None,
+    kinds: list[str],
+    config: TuneConfig,
+    training: TrainingConfig,
+) -> list[TrainingExample]:
+    if not kinds:
+        return []
     sample = sample_documents(corpus, config.cold_start_documents, seed=training.seed)
     mine = functools.partial(
         pseudo_query_examples,
@@ -329,9 +366,9 @@ def _cold_start_examples(
         show_progress=training.show_progress,
     )
     examples: list[TrainingExample] = []
-    if mode in ("sentences", "both"):
+    if "sentences" in kinds:
         examples += mine(sample, store)
-    if mode in ("titles", "both") and titles:
+    if "titles" in kinds and titles:
         bodies = {doc_id: _without_title(text, titles.get(doc_id, "")) for doc_id, text in corpus.items()}
         examples += mine(sample, store, queries=titles, texts=bodies)
     # Back in sample order, so one epoch does not see every title pseudo-query last.
