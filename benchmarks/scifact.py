@@ -11,14 +11,18 @@ Systems, in one run:
 
 * ``dense``: the MiniLM retriever alone; ``bm25``: bm25s alone (with it, ``dense+bm25``: BM25
   scores of the dense top-20 fused with the dense score, the hybrid that needs no training).
+* ``xrerank-tune`` (xrerank's row): :func:`xrerank.tune` with its defaults on the whole log (it holds out
+  its own validation queries to choose the serving mode and fusion weight), then the saved model as its
+  recipe serves it: alone, and fused with the dense score by the recipe's weight. Its ``train_s`` is
+  everything ``tune`` does (cold-start examples, mining, both stages, validation).
 * ``st-reference``: the sentence-transformers recipe by hand: its ``mine_hard_negatives``
   (5 negatives, labeled pairs, re-embeds the corpus) + ``CrossEncoderTrainer`` + BCE,
   same backbone, same logs, same epochs, the documented settings (lr 2e-5, batch 16,
   max length of the model).
-* ``xrerank-<loss>``: ``xrerank.training.trainer`` with each loss; ``+fusion`` rows combine the
-  reranker's and the retriever's scores with a weight chosen on *log* queries held out
-  from training (never on dev); with ``bm25`` in the run, ``+hybrid`` rows fuse the
-  reranker with ``dense+bm25`` the same way (what ``xrerank demo`` reports).
+* ``xrerank-<loss>`` (ablations, not run by default): ``xrerank.training.trainer`` with each loss;
+  ``+fusion`` rows combine the reranker's and the retriever's scores with a weight chosen on
+  *log* queries held out from training (never on dev); with ``bm25`` in the run, ``+hybrid``
+  rows fuse the reranker with ``dense+bm25`` the same way.
 * with ``--windows``, every trained reranker again as ``<name>@windows``: scored with
   ``Reranker(long_passages="max_window")``, i.e. each abstract cut into sentence windows
   that fit ``max_length`` and scored by its best window, instead of its first
@@ -31,7 +35,7 @@ Run (full: every system trains on ~580 queries; budget hours on 2 shared cores, 
 
     HF_HUB_OFFLINE=1 python benchmarks/scifact.py --out ~/.cache/xrerank/scifact-results.json
 
-Smoke test: ``--max-log-queries 60 --max-dev-queries 30 --systems dense,bm25,xrerank-infonce``.
+Smoke test: ``--max-log-queries 60 --max-dev-queries 30 --systems dense,bm25,xrerank-tune``.
 """
 
 from __future__ import annotations
