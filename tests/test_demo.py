@@ -37,8 +37,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert recipe is not None and recipe.fusion_weight == result.fusion_weight
     assert result.langchain_answer and result.langchain_answer != "(no passage)"
     assert result.llamaindex_answer and result.llamaindex_answer != "(no passage)"
-    # tune's cold start: the demo's terse searches look like its titles, not its last sentences, so the
-    # 8 sampled passages give 8 title pseudo-queries, trained on first.
+    # tune's cold start: a title and a last-sentence pseudo-query from each of the 8 sampled passages.
     info = json.loads((result.model_path / "xrerank_training.json").read_text())
-    assert info["data"]["cold_start_examples"] == 8 and info["cold_start_stage"]["steps"] >= 1
-    assert "8 cold-start pseudo-queries" in output
+    assert info["data"]["cold_start_examples"] == 16 and info["cold_start_stage"]["steps"] >= 1
+    assert "16 cold-start pseudo-queries" in output

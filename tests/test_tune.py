@@ -86,9 +86,8 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
     assert read_recipe(result.model_path) == result.recipe
     card = (result.model_path / "README.md").read_text(encoding="utf-8")
     assert "Serving recipe" in card and "no setting of this reranker beat the retriever" in card
-    # The logged queries are whole documents: neither titles nor last sentences look like them, so
-    # "auto" takes the closer kind (last sentences) rather than none.
-    assert 0 < result.counts["cold_start_examples"] <= len(corpus)
+    # Title and last-sentence pseudo-queries for the sampled documents, then the log.
+    assert result.counts["cold_start_examples"] > len(corpus)
     assert result.counts["validation_queries"] >= 4
     assert result.counts["training_queries"] + result.counts["validation_queries"] == len(corpus)
 
@@ -100,20 +99,16 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
     )
 
 
-def test_auto_cold_start_uses_the_pseudo_queries_that_look_like_the_log() -> None:
-    from xrerank.mining import LogRecord
+def test_the_cold_start_uses_what_the_corpus_offers() -> None:
     from xrerank.training.tune import _cold_start_kinds
 
-    corpus, titles = _corpus()  # titles: 3 words; last sentences: ~15 words
-    terse = [LogRecord(f"{topic} note", positive_ids=("d1",)) for topic in TOPICS]
-    wordy = [LogRecord(" ".join(["word"] * 12), positive_ids=("d1",)) for _ in TOPICS]
-    assert _cold_start_kinds("auto", terse, corpus, titles) == ["titles"]
-    assert _cold_start_kinds("auto", wordy, corpus, titles) == ["sentences"]
-    assert _cold_start_kinds("auto", wordy, corpus, None) == ["sentences"]
-    assert _cold_start_kinds("both", terse, corpus, titles) == ["titles", "sentences"]
-    assert _cold_start_kinds("none", terse, corpus, titles) == []
+    _, titles = _corpus()
+    assert _cold_start_kinds("auto", titles) == ["titles", "sentences"]
+    assert _cold_start_kinds("auto", None) == ["sentences"]
+    assert _cold_start_kinds("titles", titles) == ["titles"]
+    assert _cold_start_kinds("none", titles) == []
     with pytest.raises(ValueError, match="no titles"):
-        _cold_start_kinds("titles", terse, corpus, None)
+        _cold_start_kinds("both", None)
 
 
 def test_strict_refuses_and_the_model_is_still_saved(store, tiny_model_dir, tmp_path):
@@ -173,3 +168,19 @@ def test_the_command_runs_the_recipe_and_strict_exits_1(tiny_model_dir, tmp_path
     error = capsys.readouterr().err.strip().splitlines()
     assert error[-1].startswith("xrerank tune: error: --strict: on ")
     assert "Traceback" not in "\n".join(error)
+
+
+def test_the_trained_mode_is_served_unless_another_is_clearly_better() -> None:
+    from xrerank.training.serving_choice import _clearly_best_mode
+
+    qrels = {f"q{i}": {"good": 1.0} for i in range(20)}
+    first = {q: {"good": 2.0, "bad": 1.0} for q in qrels}  # relevant document first: NDCG 1
+    second = {q: {"good": 1.0, "bad": 2.0} for q in qrels}  # relevant document second
+    near_tie = {q: (first if i % 2 else second)[q] for i, q in enumerate(qrels)}
+    trained_worse = {"max_window": (0.5, second), "truncate": (0.5, first)}
+    assert _clearly_best_mode(trained_worse, qrels, preferred="max_window") == "truncate"
+    tie = {"max_window": (0.5, near_tie), "truncate": (0.5, {q: dict(first[q]) for q in qrels})}
+    mixed = {"max_window": (0.5, near_tie), "truncate": (0.5, near_tie)}
+    assert _clearly_best_mode(mixed, qrels, preferred="max_window") == "max_window"
+    # Better on half the queries and never worse is still "clearly better" (all differences >= 0).
+    assert _clearly_best_mode(tie, qrels, preferred="max_window") == "truncate"

@@ -7,9 +7,9 @@ the same front door a user takes:
 1. embed the passages with a generic bi-encoder (the packaged all-MiniLM-L6-v2) into a
    LangChain ``InMemoryVectorStore`` — the "store the team already has";
 2. run :func:`xrerank.training.tune` with its defaults on the passages, that store and the
-   search log: cold start on pseudo-queries from the passages (their titles, which read like
-   the log's terse searches), hard negatives mined from the store, two training stages on CPU,
-   and the serving recipe chosen on log queries held out from training;
+   search log: cold start on pseudo-queries from the passages (their titles and last
+   sentences), hard negatives mined from the store, two training stages on CPU, and the
+   serving recipe chosen on log queries held out from training;
 3. measure on held-out queries the log never saw: the dense retriever, a dense + BM25 hybrid of
    the same candidates (no training), the reranker alone and the reranker as its recipe serves
    it (every weight chosen on the log's validation queries, never on the held-out ones);

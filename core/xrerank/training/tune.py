@@ -24,40 +24,34 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from xrerank.evaluation.eval_set import EvalSet
-from xrerank.evaluation.fusion import choose_fusion_weight
-from xrerank.evaluation.metrics import evaluate_run
-from xrerank.evaluation.runs import rerank_run
 from xrerank.examples import TrainingExample
-from xrerank.mining.cold_start import pseudo_query, pseudo_query_examples, sample_documents
+from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
 from xrerank.mining.log_reader import read_log
 from xrerank.mining.log_records import LogRecord, merge_records, split_by_positives
 from xrerank.mining.miner import mine_hard_negatives
 from xrerank.mining.mining_config import MiningConfig
 from xrerank.models.serving_recipe import (
     LONG_PASSAGE_MODES,
-    RECIPE_FILE,
     LongPassages,
     ServingRecipe,
     write_recipe,
 )
 from xrerank.training.config import TrainingConfig
 from xrerank.training.finetune import finetune
+from xrerank.training.serving_choice import append_to_card, choose_serving
 from xrerank.training.start_model import gets_a_fresh_head
 from xrerank.validation import check_int, check_number
 
 logger = logging.getLogger(__name__)
 
 ColdStart = Literal["auto", "titles", "sentences", "both", "none"]
-METRIC = "ndcg@10"
 
 
 def recipe_training_config(**overrides: Any) -> TrainingConfig:
@@ -83,9 +77,8 @@ class TuneConfig:
     ``show_progress`` hold for every stage.
 
     Attributes:
-        cold_start: Pseudo-queries from the corpus: ``"auto"`` uses titles (when given) and last
-            sentences, each only if its median length is within a factor of two of the log queries'
-            (else the closer of the two); ``"titles"``, ``"sentences"``, ``"both"``,
+        cold_start: Pseudo-queries from the corpus: ``"auto"`` uses titles and last sentences when
+            titles are given and last sentences otherwise; ``"titles"``, ``"sentences"``, ``"both"``,
             or ``"none"`` (no cold start: the log stage then trains truncated, since windows need a
             start model that already ranks).
         cold_start_documents: Documents sampled for the cold start; 0 uses every document.
@@ -94,8 +87,9 @@ class TuneConfig:
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
-        serving_mode: How long passages are served: ``"choose"`` tries both ``"truncate"`` and
-            ``"max_window"`` on the validation queries and keeps the better; or one of the two.
+        serving_mode: How long passages are served: ``"choose"`` tries ``"truncate"`` and
+            ``"max_window"`` on the validation queries and keeps the mode the model was trained in
+            unless the other is clearly better there; or one of the two.
         strict: Raise :class:`TuneDidNotHelp` instead of warning when nothing beats the retriever on
             the validation queries (the model and its retriever-order recipe are saved first).
     """
@@ -217,7 +211,7 @@ def tune(
         len(training_records),
         len(validation_records),
     )
-    kinds = _cold_start_kinds(config.cold_start, records, corpus, titles)
+    kinds = _cold_start_kinds(config.cold_start, titles)
     cold = _cold_start_examples(corpus, store, titles, kinds, config, training)
     logger.info(
         "tune [2/5] cold start: %d pseudo-queries from the corpus (%s)", len(cold), ", ".join(kinds) or "none"
@@ -242,11 +236,13 @@ def tune(
     validation = _validation_set(validation_records, store, config.candidates)
     chosen: dict[str, Any] = {}
 
-    def choose_serving(model: Any, staging: Path) -> None:
+    def save_serving_recipe(model: Any, staging: Path) -> None:
         logger.info("tune [5/5] serving choices on %d validation queries", len(validation.queries))
-        recipe, scores, beats = _choose_serving(model, validation, training, config, type(store).__name__)
+        recipe, scores, beats = choose_serving(
+            model, validation, training, config.serving_modes, type(store).__name__
+        )
         write_recipe(staging, recipe)
-        _append_to_card(staging, recipe, scores, beats, len(validation.queries))
+        append_to_card(staging, recipe, scores, beats, len(validation.queries))
         chosen.update(recipe=recipe, scores=scores, beats=beats)
 
     logger.info("tune [4/5] training: cold start, then the log (%s)", training.long_passages)
@@ -258,7 +254,7 @@ def tune(
         cold_start_config=replace(
             training, num_negatives=config.cold_start_negatives, epochs=config.cold_start_epochs
         ),
-        before_save=choose_serving,
+        before_save=save_serving_recipe,
     )
     result = TuneResult(
         Path(model_path),
@@ -313,39 +309,15 @@ def _split(
     return training, validation
 
 
-# A kind of pseudo-query is used by "auto" when its typical length is within this factor of the
-# log's typical query length: short titles teach little for long claims, and long last sentences
-# little for terse searches (on the demo domain they made the reranker worse).
-LENGTH_FACTOR = 2.0
-
-
-def _cold_start_kinds(
-    mode: str, records: list[LogRecord], corpus: Mapping[str, str], titles: Mapping[str, str] | None
-) -> list[str]:
+def _cold_start_kinds(mode: str, titles: Mapping[str, str] | None) -> list[str]:
     """Which pseudo-queries the cold start makes: ``"titles"``, ``"sentences"``, both or none."""
-    if mode == "none":
-        return []
     if mode in ("titles", "both") and not titles:
         raise ValueError(f"tune got cold_start={mode!r} but no titles; pass titles={{doc_id: title}}.")
-    if mode != "auto":
-        return {"titles": ["titles"], "sentences": ["sentences"], "both": ["titles", "sentences"]}[mode]
-    words = statistics.median(len(record.query.split()) for record in records)
-    sample = sample_documents(corpus, 500, seed=0)
-    sentences = [picked[0] for picked in map(pseudo_query, sample.values()) if picked is not None]
-    lengths = {"sentences": statistics.median(len(s.split()) for s in sentences)} if sentences else {}
-    if titles:
-        lengths["titles"] = statistics.median(len(title.split()) for title in titles.values())
-    ratio = {kind: max(length, words) / max(min(length, words), 1) for kind, length in lengths.items()}
-    kinds = [kind for kind in ("titles", "sentences") if ratio.get(kind, math.inf) <= LENGTH_FACTOR]
-    if not kinds and ratio:  # none alike: the closer kind still beats a random head
-        kinds = [min(ratio, key=ratio.__getitem__)]
-    logger.info(
-        "tune: log queries have %g words (median); pseudo-queries by kind: %s; using %s",
-        words,
-        ", ".join(f"{kind} {length:g}" for kind, length in lengths.items()),
-        ", ".join(kinds) or "none",
-    )
-    return kinds
+    if mode == "auto":
+        mode = "both" if titles else "sentences"
+    return {"none": [], "titles": ["titles"], "sentences": ["sentences"], "both": ["titles", "sentences"]}[
+        mode
+    ]
 
 
 def _cold_start_examples(
@@ -392,81 +364,3 @@ def _validation_set(records: list[LogRecord], store: Any, candidates: int) -> Ev
         documents.update({c.id: c.text for c in row})
     qrels = {qid: {doc: 1.0 for doc in r.positive_ids} for qid, r in zip(queries, records, strict=True)}
     return EvalSet(queries, documents, run, qrels)
-
-
-def _choose_serving(
-    model: Any,
-    validation: EvalSet,
-    training: TrainingConfig,
-    config: TuneConfig,
-    retriever: str,
-) -> tuple[ServingRecipe, dict[str, float], bool]:
-    """The serving mode and fusion weight that rank the validation queries best, and the evidence."""
-    from xrerank.scoring.reranker import Reranker
-
-    retriever_score = evaluate_run(validation.candidates, validation.qrels, [METRIC])[METRIC]
-    scores = {"retriever": retriever_score}
-    best: tuple[float, float, LongPassages] | None = None  # (fused NDCG, weight, mode)
-    for mode in config.serving_modes:
-        # Scored exactly as it will be served (the recipe's activation), so the weight chosen
-        # here fuses the same numbers that Reranker.rank(retriever_scores=...) fuses later.
-        reranker = Reranker(
-            model, max_length=training.max_length, activation="sigmoid", long_passages=mode, cache_size=0
-        )
-        run = rerank_run(
-            reranker,
-            validation.queries,
-            validation.candidates,
-            validation.documents,
-            show_progress=training.show_progress,
-        )
-        weight, table = choose_fusion_weight(run, validation.candidates, validation.qrels, metric=METRIC)
-        scores[f"reranker alone ({mode})"] = table[1.0]
-        scores[f"fused with the retriever ({mode}, w={weight:.2f})"] = table[weight]
-        if best is None or (table[weight], weight) > (best[0], best[1]):
-            best = (table[weight], weight, mode)
-    assert best is not None
-    fused, weight, mode = best
-    beats = fused > retriever_score
-    recipe = ServingRecipe(
-        max_length=training.max_length,
-        long_passages=mode,
-        activation="sigmoid",
-        # Nothing beat the retriever: serve its order rather than a reranker that hurts.
-        fusion_weight=weight if beats else 0.0,
-        fusion_evidence="score",
-        retriever=retriever,
-        validation={"queries": len(validation.queries), "metric": METRIC, "scores": scores},
-    )
-    return recipe, scores, beats
-
-
-def _append_to_card(
-    model_dir: Path, recipe: ServingRecipe, scores: dict[str, float], beats: bool, n: int
-) -> None:
-    card = model_dir / "README.md"
-    lines = [
-        "",
-        "## Serving recipe (chosen on validation queries)",
-        "",
-        f"Validation: {n} log queries held out from training, {METRIC} of the store's candidates.",
-        "",
-        "| system | " + METRIC + " |",
-        "|---|---|",
-        *(f"| {name} | {value:.4f} |" for name, value in scores.items()),
-        "",
-        f"Served with max_length={recipe.max_length}, long_passages={recipe.long_passages!r}, "
-        f"fusion weight {recipe.fusion_weight} with the retriever's score "
-        f"(`{RECIPE_FILE}`). `xrerank.Reranker(path)` and both adapters read "
-        "it; plain loaders (CrossEncoder, LangChain's HuggingFaceCrossEncoder, LlamaIndex's "
-        "SentenceTransformerRerank) score the first max-length tokens without fusion, which ranks "
-        "differently.",
-    ]
-    if not beats:
-        lines += [
-            "",
-            "**Warning: no setting of this reranker beat the retriever on validation.** The recipe keeps the "
-            "retriever's order (fusion weight 0): serving it changes nothing until it is retrained.",
-        ]
-    with open(card, "a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
