@@ -702,7 +702,8 @@ def tune_system(
         "counts": result.counts,
     }
     logger.info("%s: %s", TUNE, json.dumps(info))
-    reranker = Reranker(str(result.model_path), device="cpu", batch_size=32, cache_size=0)
+    # The default score cache lets the served run reuse the alone run's scores instead of scoring twice.
+    reranker = Reranker(str(result.model_path), device="cpu", batch_size=32)
     queries, corpus = ctx["queries"], ctx["corpus"]
     candidates = {q: dense20[q] for q in dev_qids}
     alone = rerank_run(reranker, queries, candidates, corpus, show_progress=args.progress)
