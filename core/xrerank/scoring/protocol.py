@@ -18,13 +18,23 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from xrerank.scoring.ranking import RankedItem
 
-LATE_PREFIX = "late:"
+# Spec prefix (before the colon) -> "module:Class" of the reranker it names; a spec
+# without one of these prefixes names a cross-encoder (:class:`xrerank.Reranker`).
+# Classes are imported only when a spec names them.
+SPEC_KINDS: dict[str, str] = {
+    "late": "xrerank.scoring.late_interaction:LateInteractionReranker",
+}
+# What the error for an empty spec suggests, per kind.
+SPEC_EXAMPLES: dict[str, str] = {
+    "late": "sentence-transformers/all-MiniLM-L6-v2",
+}
 
 
 @runtime_checkable
@@ -65,25 +75,32 @@ class RerankerProtocol(Protocol):
     ) -> list[RankedItem]: ...
 
 
-def spec_kind(spec: str) -> tuple[Literal["cross", "late"], str]:
-    """Split a spec into its kind and the model name or path.
+def spec_kind(spec: str) -> tuple[str, str]:
+    """Split a spec into its kind (``"cross"`` or a key of :data:`SPEC_KINDS`) and the model.
 
     Raises:
-        ValueError: ``late:`` with nothing after it.
+        ValueError: a prefix with nothing after it.
 
     Example:
         >>> spec_kind("late:sentence-transformers/all-MiniLM-L6-v2")
         ('late', 'sentence-transformers/all-MiniLM-L6-v2')
     """
-    if spec.startswith(LATE_PREFIX):
-        path = spec[len(LATE_PREFIX) :]
-        if not path.strip():
-            raise ValueError(
-                f"Got the reranker spec {spec!r}, which names no model; expected late:PATH, "
-                "e.g. late:sentence-transformers/all-MiniLM-L6-v2."
-            )
-        return "late", path
+    for kind in SPEC_KINDS:
+        prefix = kind + ":"
+        if spec.startswith(prefix):
+            name = spec[len(prefix) :]
+            if not name.strip():
+                raise ValueError(
+                    f"Got the reranker spec {spec!r}, which names no model; expected {prefix}PATH, "
+                    f"e.g. {prefix}{SPEC_EXAMPLES[kind]}."
+                )
+            return kind, name
     return "cross", spec
+
+
+def _reranker_class(kind: str) -> type:
+    module, _, name = SPEC_KINDS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def reranker_from_spec(spec: Any, **options: Any) -> RerankerProtocol:
@@ -97,13 +114,12 @@ def reranker_from_spec(spec: Any, **options: Any) -> RerankerProtocol:
         >>> type(reranker_from_spec("./my-reranker")).__name__
         'Reranker'
     """
-    from xrerank.scoring.late_interaction import LateInteractionReranker
     from xrerank.scoring.reranker import Reranker
 
     if isinstance(spec, str):
         kind, name = spec_kind(spec)
-        if kind == "late":
-            return LateInteractionReranker(name, **options)
+        if kind != "cross":
+            return _reranker_class(kind)(name, **options)
     return Reranker(spec, **options)
 
 
@@ -115,8 +131,8 @@ def spec_of(reranker: RerankerProtocol) -> str:
         >>> spec_of(LateInteractionReranker("./minilm"))
         'late:./minilm'
     """
-    from xrerank.scoring.late_interaction import LateInteractionReranker
-
-    if isinstance(reranker, LateInteractionReranker):
-        return LATE_PREFIX + reranker.model_name
+    for kind, target in SPEC_KINDS.items():
+        module, _, name = target.partition(":")
+        if type(reranker).__module__ == module and type(reranker).__name__ == name:
+            return f"{kind}:{reranker.model_name}"
     return reranker.model_name
