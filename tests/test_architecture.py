@@ -25,8 +25,9 @@ ALLOWED = {
     "training": {"models", "scoring", "mining", "evaluation"},
     "evaluation": {"models", "scoring"},
     "serving": {"models", "scoring", "mining"},
+    "distributed": {"models", "scoring", "mining", "evaluation"},
 }
-SHARED = {"errors", "examples", "jsonl", "validation", "_optional", "__init__", "__main__"}
+SHARED = {"errors", "examples", "jsonl", "output_files", "validation", "_optional", "__init__", "__main__"}
 
 
 def _module_name(path: Path) -> str:
