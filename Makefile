@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints/cpu.txt
 STAMP := $(VENV)/.xrerank-installed
 
-.PHONY: setup demo test lint bench wheel clean
+.PHONY: setup demo test lint bench wheel clean browser
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# tests/test_html_report.py opens `xrerank eval --html` pages in a headless chromium; installed
+# here where missing and root with apt (CI), otherwise that one test is skipped with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "make browser: chromium not installed; the browser test in tests/test_html_report.py will be skipped"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -38,6 +38,11 @@ class XRerankCompressor(BaseDocumentCompressor):
     :class:`xrerank.LateInteractionReranker` (or ``model="late:PATH"``), or any object with
     ``model_name``, ``rank`` and ``arank``: top_n and score_threshold mean the same for all.
 
+    A Document always holds text: one with an empty ``page_content`` is scored like any other,
+    as :meth:`xrerank.Reranker.rank` scores an empty string (the LlamaIndex adapter leaves only
+    nodes that hold no text at all, such as an ``ImageNode``, unscored). A score that is not
+    finite (NaN) is written as is and ranks last (:mod:`xrerank.scoring.ranking`).
+
     Example:
         >>> from langchain_core.documents import Document
         >>> compressor = XRerankCompressor(model="./my-reranker", top_n=2)  # or a hub name

@@ -18,7 +18,14 @@ try:
     from llama_index.core.instrumentation import get_dispatcher
     from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
     from llama_index.core.postprocessor.types import BaseNodePostprocessor
-    from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
+    from llama_index.core.schema import (
+        BaseNode,
+        ImageNode,
+        MetadataMode,
+        NodeWithScore,
+        QueryBundle,
+        TextNode,
+    )
 except ImportError:  # pragma: no cover - depends on what is installed
     require("llama_index.core", purpose="llamaindex_xrerank")  # raises with the pip install hint
     raise
@@ -43,6 +50,13 @@ class XRerankPostprocessor(BaseNodePostprocessor):
     LangChain adapter) or a ``model`` name/path; the model loads on the first non-empty call.
     ``reranker`` may also be a :class:`xrerank.LateInteractionReranker` (or
     ``model="late:PATH"``), or any object with ``model_name``, ``rank`` and ``arank``.
+
+    A node without text of its own (an ``ImageNode`` holding only an image, a ``Node`` with only
+    an image, audio or video resource) has nothing to score: it is not scored and comes after
+    the scored nodes, in input order, with score None, in the places ``top_n`` leaves; a
+    ``score_threshold`` drops it (it has no score to pass). An empty ``TextNode`` is text and is
+    scored like any other, as :meth:`xrerank.Reranker.rank` and the LangChain adapter score an
+    empty string.
 
     Example:
         >>> from llama_index.core.schema import NodeWithScore, TextNode
@@ -157,13 +171,14 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             True
         """
         query = _query_text(query_bundle)
-        items, texts = self._texts(nodes)
+        items, contents = self._texts(nodes)
         if not items:
             return []
         self._start_event(items, query_bundle)
         with self.callback_manager.event(CBEventType.RERANKING, payload=self._payload(items, query)) as event:
-            ranked = self.reranker.rank(query, texts, **self._rank_options(items))
-            reranked = self._to_nodes(items, ranked)
+            scored, texts, textless = _split(items, contents)
+            ranked = self.reranker.rank(query, texts, **self._rank_options(scored))
+            reranked = self._to_nodes(scored, ranked, textless)
             event.on_end(payload={EventPayload.NODES: reranked})
         dispatcher.event(ReRankEndEvent(nodes=reranked))
         return reranked
@@ -182,13 +197,14 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             True
         """
         query = _query_text(query_bundle)
-        items, texts = self._texts(nodes)
+        items, contents = self._texts(nodes)
         if not items:
             return []
         self._start_event(items, query_bundle)
         with self.callback_manager.event(CBEventType.RERANKING, payload=self._payload(items, query)) as event:
-            ranked = await self.reranker.arank(query, texts, **self._rank_options(items))
-            reranked = self._to_nodes(items, ranked)
+            scored, texts, textless = _split(items, contents)
+            ranked = await self.reranker.arank(query, texts, **self._rank_options(scored))
+            reranked = self._to_nodes(scored, ranked, textless)
             event.on_end(payload={EventPayload.NODES: reranked})
         dispatcher.event(ReRankEndEvent(nodes=reranked))
         return reranked
@@ -218,25 +234,39 @@ class XRerankPostprocessor(BaseNodePostprocessor):
         contents = [item.node.get_content(metadata_mode=self.metadata_mode) for item in items]
         return items, check_texts(contents, caller=_NAME, name="content of nodes")
 
-    def _to_nodes(self, items: list[NodeWithScore], ranked: list[RankedItem]) -> list[NodeWithScore]:
-        logger.debug("%s kept %d of %d nodes", _NAME, len(ranked), len(items))
-        results = []
-        for entry in ranked:
-            original = items[entry.index]
-            node = original.node
-            added: dict[str, float | None] = {}
-            if self.keep_retrieval_score:
-                added[RETRIEVAL_SCORE_KEY] = None if original.score is None else float(original.score)
-            if entry.reranker_score is not None:
-                added[RERANKER_SCORE_KEY] = entry.reranker_score
-            update: dict[str, Any] = {"metadata": {**node.metadata, **added}}
-            # Scores are bookkeeping: keep them out of the text an embedder, an LLM or a later
-            # reranker sees.
-            for key in ("excluded_embed_metadata_keys", "excluded_llm_metadata_keys") if added else ():
-                excluded = list(getattr(node, key))
-                update[key] = [*excluded, *(name for name in added if name not in excluded)]
-            results.append(NodeWithScore(node=node.model_copy(update=update), score=float(entry.score)))
+    def _to_nodes(
+        self, scored: list[NodeWithScore], ranked: list[RankedItem], textless: list[NodeWithScore]
+    ) -> list[NodeWithScore]:
+        results = [self._copy(scored[entry.index], entry.score, entry.reranker_score) for entry in ranked]
+        if self.score_threshold is None:  # nodes without a score cannot pass a threshold
+            room = len(textless) if self.top_n is None else max(self.top_n - len(results), 0)
+            results.extend(self._copy(item, None, None) for item in textless[:room])
+        logger.debug(
+            "%s kept %d of %d nodes (%d without text, not scored)",
+            _NAME,
+            len(results),
+            len(scored) + len(textless),
+            len(textless),
+        )
         return results
+
+    def _copy(
+        self, original: NodeWithScore, score: float | None, reranker_score: float | None
+    ) -> NodeWithScore:
+        """A copy of ``original`` with the new score; the caller's node is not modified."""
+        node = original.node
+        added: dict[str, float | None] = {}
+        if self.keep_retrieval_score:
+            added[RETRIEVAL_SCORE_KEY] = None if original.score is None else float(original.score)
+        if reranker_score is not None:
+            added[RERANKER_SCORE_KEY] = reranker_score
+        update: dict[str, Any] = {"metadata": {**node.metadata, **added}}
+        # Scores are bookkeeping: keep them out of the text an embedder, an LLM or a later
+        # reranker sees.
+        for key in ("excluded_embed_metadata_keys", "excluded_llm_metadata_keys") if added else ():
+            excluded = list(getattr(node, key))
+            update[key] = [*excluded, *(name for name in added if name not in excluded)]
+        return NodeWithScore(node=node.model_copy(update=update), score=score)
 
     # -------------------------------------------------------------------- events
 
@@ -257,6 +287,25 @@ class XRerankPostprocessor(BaseNodePostprocessor):
             EventPayload.QUERY_STR: query,
             EventPayload.TOP_K: self.top_n or len(items),
         }
+
+
+def _split(
+    items: list[NodeWithScore], contents: list[str]
+) -> tuple[list[NodeWithScore], list[str], list[NodeWithScore]]:
+    """The nodes to score, their texts, and the nodes without text (see the class notes)."""
+    textless = [_has_no_text(item.node) for item in items]
+    scored = [position for position, flag in enumerate(textless) if not flag]
+    return (
+        [items[position] for position in scored],
+        [contents[position] for position in scored],
+        [item for item, flag in zip(items, textless, strict=True) if flag],
+    )
+
+
+def _has_no_text(node: BaseNode) -> bool:
+    """An image (or other media) node with no text of its own; an empty TextNode is still text."""
+    is_text_node = isinstance(node, TextNode) and not isinstance(node, ImageNode)
+    return not is_text_node and not node.get_content(metadata_mode=MetadataMode.NONE).strip()
 
 
 def _query_text(query_bundle: QueryBundle | str | None) -> str:

@@ -166,7 +166,7 @@ def test_eval_prints_the_table_and_saves_json(tmp_path, tiny_model_dir, capsys):
             "--fusion-weight",
             "0.5",
             "--report",
-            "--out",
+            "--output",
             str(out),
             "--no-progress",
         ]

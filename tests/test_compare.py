@@ -118,6 +118,7 @@ def test_compare_prints_one_table_and_saves_json_and_png(
     eval_files, tiny_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path, capsys
 ) -> None:
     output, plot = tmp_path / "out" / "compare.json", tmp_path / "compare.png"
+    output.parent.mkdir()  # the CLI checks output folders before the work instead of creating them
     argv = ["compare", f"cross={tiny_model_dir}", f"again={tiny_model_dir}", f"late=late:{tiny_encoder_dir}"]
     argv += [*file_args(eval_files), "--device", "cpu", "--no-progress"]
     code = main([*argv, "--output", str(output), "--plot", str(plot)])

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MINING_CORPUS
 
+from conftest import MINING_CORPUS
 from xrerank.evaluation.distillation_report import bi_encoder_run, distillation_report, query_gap
 from xrerank.examples import TrainingExample
 from xrerank.training.distill import DistillationConfig, distill_bi_encoder, teacher_scored
@@ -174,6 +174,55 @@ def test_cosent_with_scores_already_on_the_examples(tiny_student_dir, tmp_path):
     assert after >= 0.75 and after > before
 
 
+def test_a_run_reports_to_tensorboard_and_its_callbacks(tiny_student_dir, tmp_path):
+    """report_to/run_name reach the trainer, callbacks see the run, the event files are kept."""
+    pytest.importorskip("tensorboard", reason="report_to='tensorboard' needs `pip install tensorboard`")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from transformers import TrainerCallback
+
+    class Recorder(TrainerCallback):
+        def __init__(self) -> None:
+            self.events: list[str] = []
+            self.run_name: str | None = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.run_name = args.run_name
+            self.events.append("train_begin")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.events.append("train_end")
+
+    examples = [
+        TrainingExample(
+            e.query, e.positives, e.negatives, positive_scores=[0.9], negative_scores=[0.6, 0.3, 0.1]
+        )
+        for e in toy_examples()
+    ]
+    config = DistillationConfig(
+        student=str(tiny_student_dir),
+        max_steps=2,
+        batch_size=4,
+        logging_steps=1,
+        max_length=32,
+        output_dir=str(tmp_path / "student"),
+        show_progress=False,
+        device="cpu",
+        report_to="tensorboard",
+        run_name="distill-run",
+    )
+    recorder = Recorder()
+
+    distill_bi_encoder(examples, None, config, callbacks=[recorder])
+
+    assert recorder.events == ["train_begin", "train_end"]
+    assert recorder.run_name == "distill-run"
+    event_files = list(config.checkpoint_dir.glob("runs/**/events.out.tfevents.*"))
+    assert event_files, f"no TensorBoard event files under {config.checkpoint_dir}"
+    events = EventAccumulator(str(event_files[0].parent))
+    events.Reload()
+    assert len(events.Scalars("train/loss")) == 2  # logging_steps=1, two steps
+
+
 def test_teacher_reranker_scores_are_used_as_given(tiny_reranker_factory):
     teacher = tiny_reranker_factory(activation=None)
     examples = toy_examples()[:2]
@@ -292,6 +341,11 @@ def test_bi_encoder_run_scores_with_the_model_similarity(tiny_student_dir):
         ({"warmup": -1}, "warmup=-1; expected a number >= 0"),
         ({"student": ""}, "student=''; expected a SentenceTransformer name"),
         ({"allow_pickle_weights": "no"}, "allow_pickle_weights='no'; expected True or False"),
+        (
+            {"report_to": "tensorboard,"},
+            "DistillationConfig got report_to='tensorboard,'; expected a tracker",
+        ),
+        ({"run_name": 3}, "DistillationConfig got run_name=3; expected a string or None"),
     ],
 )
 def test_bad_config_is_refused(options, message):

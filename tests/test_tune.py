@@ -8,6 +8,7 @@ does not already know.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from pathlib import Path
@@ -90,6 +91,8 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
     assert result.counts["cold_start_examples"] > len(corpus)
     assert result.counts["validation_queries"] >= 4
     assert result.counts["training_queries"] + result.counts["validation_queries"] == len(corpus)
+    # A cross-encoder start model already ranks: it is scored before training.
+    assert set(result.before or {}) == {"ndcg@10", "mrr@10"}
 
     served = Reranker(str(result.model_path), device="cpu")
     assert (served.long_passages, served.fusion_weight, served.load().max_length) == (
@@ -97,6 +100,52 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
         0.0,
         64,
     )
+
+
+def test_a_fresh_head_is_not_scored_before_training(store, tiny_encoder_dir, tmp_path, monkeypatch):
+    """A plain encoder gets a fresh head, which ranks at random: tune skips its "before" side."""
+    from transformers import TrainerCallback
+
+    # The module, not the ``finetune`` function that xrerank.training exports under the same name.
+    finetune_module = importlib.import_module("xrerank.training.finetune")
+
+    class Stages(TrainerCallback):
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.events.append("train_begin")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.events.append("train_end")
+
+    measured: list[bool] = []
+    measure = finetune_module._measure
+
+    def counted(model, eval_set, config):
+        measured.append(model.training)
+        return measure(model, eval_set, config)
+
+    monkeypatch.setattr(finetune_module, "_measure", counted)
+    corpus, _ = _corpus()
+    stages = Stages()
+    config = TuneConfig(candidates=5, validation_share=0.25, cold_start="sentences")
+    result = tune(
+        corpus,
+        store,
+        _log(corpus),
+        config,
+        training=_training(tiny_encoder_dir, tmp_path / "m"),
+        callbacks=[stages],
+    )
+
+    assert result.before is None
+    assert len(measured) == 1  # after training only: the fresh head was never scored
+    info = json.loads((result.model_path / "xrerank_training.json").read_text(encoding="utf-8"))
+    assert info["metrics_before"] is None and info["metrics_after"]["reranker"]
+    card = (result.model_path / "README.md").read_text(encoding="utf-8")
+    assert "| reranker before fine-tuning | not measured | not measured |" in card
+    assert stages.events == ["train_begin", "train_end"] * 2  # the callbacks saw both stages
 
 
 def test_the_cold_start_uses_what_the_corpus_offers() -> None:

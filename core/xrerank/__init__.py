@@ -40,7 +40,15 @@ from xrerank.mining import (
     read_log,
 )
 from xrerank.models import DEFAULT_MODEL
-from xrerank.scoring import LateInteractionReranker, RankedItem, Reranker
+from xrerank.scoring import (
+    CascadeReranker,
+    LateInteractionReranker,
+    PairwiseReranker,
+    RankedItem,
+    Reranker,
+    Seq2SeqReranker,
+)
+from xrerank.scoring.remote import RemoteReranker
 from xrerank.training import TrainingConfig, TuneConfig, finetune, tune
 
 __version__ = "0.1.0"
@@ -48,13 +56,17 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_MODEL",
     "CandidateSource",
+    "CascadeReranker",
     "FaissSource",
     "LateInteractionReranker",
     "LogRecord",
     "MiningConfig",
     "ModelLoadError",
+    "PairwiseReranker",
     "RankedItem",
+    "RemoteReranker",
     "Reranker",
+    "Seq2SeqReranker",
     "TrainingConfig",
     "TrainingExample",
     "TuneConfig",

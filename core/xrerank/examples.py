@@ -12,9 +12,20 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xrerank.jsonl import read_jsonl
+from xrerank.output_files import atomic_output
+
+# Fields of the JSONL format that hold lists (a string there would be read as a list of characters).
+_LIST_FIELDS = (
+    "positives",
+    "negatives",
+    "positive_ids",
+    "negative_ids",
+    "positive_scores",
+    "negative_scores",
+)
 
 
 @dataclass
@@ -100,21 +111,42 @@ class TrainingExample:
             raise ValueError(
                 f"TrainingExample got unknown fields {sorted(unknown)}; expected a subset of {sorted(known)}."
             )
+        for name in _LIST_FIELDS:
+            if name in data and not isinstance(data[name], list):
+                raise TypeError(
+                    f"TrainingExample got {type(data[name]).__name__} as {name}; expected a list, "
+                    f'e.g. "{name}": [...].'
+                )
         return cls(**data)
 
 
 def save_examples(examples: Iterable[TrainingExample], path: str | Path) -> int:
     """Write examples as JSONL (one example per line); returns how many were written.
 
+    The file is replaced only once every example is written (:func:`~xrerank.output_files.atomic_output`):
+    if ``examples`` raises half way, the previous file at ``path`` stays as it was.
+
     Example:
         >>> save_examples([TrainingExample("q", ["p"], ["n"])], "train.jsonl")
         1
     """
+    with atomic_output(path) as handle:
+        return write_examples(examples, handle)
+
+
+def write_examples(examples: Iterable[TrainingExample], handle: IO[str]) -> int:
+    """Write examples as JSONL lines to an open text file; returns how many were written.
+
+    Example:
+        >>> import io
+        >>> buffer = io.StringIO()
+        >>> write_examples([TrainingExample("q", ["p"])], buffer), buffer.getvalue()[:13]
+        (1, '{"query": "q"')
+    """
     count = 0
-    with open(path, "w", encoding="utf-8") as handle:
-        for example in examples:
-            handle.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
-            count += 1
+    for example in examples:
+        handle.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
+        count += 1
     return count
 
 

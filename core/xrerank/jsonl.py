@@ -147,11 +147,16 @@ def line_too_long(max_line_bytes: int) -> str:
     return f"line longer than max_line_bytes={max_line_bytes:,}; shorten the record or raise max_line_bytes."
 
 
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """The reason given for a line that is not UTF-8 (shared by the JSONL and CSV log readers)."""
+    return f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8."
+
+
 def _parse_line(line: bytes, path: str, line_number: int) -> dict[str, Any] | BadLine:
     try:
         record = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return BadLine(path, line_number, f"not UTF-8 text ({exc.reason} at byte {exc.start}).")
+        return BadLine(path, line_number, not_utf8(exc))
     except json.JSONDecodeError as exc:
         return BadLine(
             path,

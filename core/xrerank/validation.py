@@ -25,14 +25,42 @@ def check_query(query: object, *, caller: str) -> str:
         raise TypeError(f"{caller} got {_describe(query)} as query; expected str.")
     if not query.strip():
         raise ValueError(f"{caller} got an empty query; pass the user's search text.")
+    check_unicode(query, caller=caller, where="the query")
     return query
+
+
+def check_unicode(text: str, *, caller: str, where: str) -> str:
+    """Return ``text`` if it is valid Unicode, else raise naming ``where`` and the fix.
+
+    A Python str may hold a lone UTF-16 surrogate (``"\\ud83d"``, left by a broken JSON
+    escape or by ``errors="surrogateescape"``); tokenizers cannot take it and fail with
+    no position. It is the only thing that makes a str unencodable as UTF-8.
+
+    Example:
+        >>> check_unicode("broken \\ud83d emoji", caller="Reranker.score", where="texts[2]")
+        Traceback (most recent call last):
+        ...
+        ValueError: Reranker.score got a lone surrogate '\\ud83d' at character 7 of texts[2], ...
+    """
+    if text.isascii():  # the common case, checked at C speed
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{caller} got a lone surrogate {text[exc.start]!r} at character {exc.start} of {where}, "
+            "which is not valid Unicode text (often a broken JSON \\u escape). Decode the source with "
+            "errors='replace', or drop the character."
+        ) from None
+    return text
 
 
 def check_texts(texts: object, *, caller: str, name: str = "texts") -> list[str]:
     """Return ``texts`` as a new list after checking that every item is a string.
 
-    Empty strings are allowed (they score like any other passage); None and
-    non-strings are not.
+    Empty strings are allowed (they score like any other passage: stores hold empty
+    chunks); None, non-strings and strings that are not valid Unicode
+    (:func:`check_unicode`) are not.
 
     Example:
         >>> check_texts(["a", "b"], caller="Reranker.score")
@@ -62,6 +90,7 @@ def check_texts(texts: object, *, caller: str, name: str = "texts") -> list[str]
                 f"{caller} got {_describe(text)} at {name}[{position}]; expected str. "
                 "Drop or fill documents without text before reranking."
             )
+        check_unicode(text, caller=caller, where=f"{name}[{position}]")
     return items
 
 
@@ -88,6 +117,7 @@ def check_pairs(pairs: object, *, caller: str) -> list[tuple[str, str]]:
                 raise TypeError(
                     f"{caller} got {_describe(value)} as the {part} of pairs[{position}]; expected str."
                 )
+            check_unicode(value, caller=caller, where=f"the {part} of pairs[{position}]")
         checked.append((query, text))
     return checked
 

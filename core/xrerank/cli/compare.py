@@ -8,14 +8,33 @@ from typing import Any
 
 from xrerank.cli.common import (
     CommandError,
-    add_allow_pickle_weights,
+    add_config_option,
     add_no_progress,
     check_int_flag,
+    output_file,
     user_errors,
 )
+from xrerank.cli.config_flags import add_command_option, options_from_args
 from xrerank.cli.inputs import Run, load_id_texts, load_qrels, read_eval_inputs
 
 _NAME_WIDTH = 40
+# Every option a --config file may set, with its default.
+_DEFAULTS: dict[str, Any] = {
+    "queries": None,
+    "documents": None,
+    "candidates": None,
+    "qrels": None,
+    "beir": None,
+    "split": "test",
+    "top_k": 20,
+    "max_queries": None,
+    "max_length": None,
+    "batch_size": None,
+    "device": "auto",
+    "output": None,
+    "plot": None,
+    "allow_pickle_weights": False,
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,20 +52,31 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("models", nargs="+", metavar="MODEL", help="[NAME=]PATH or [NAME=]late:PATH.")
-    parser.add_argument("--queries", help="Queries, JSONL with 'id' (or '_id') and 'text'.")
-    parser.add_argument("--documents", help="Documents, JSONL with 'id' (or '_id'), 'text', 'title'.")
-    parser.add_argument("--candidates", help="The retriever's run: TREC run file or JSONL.")
-    parser.add_argument("--qrels", help="Relevance judgments (TSV or TREC); enables NDCG@10.")
-    parser.add_argument("--beir", metavar="DIR", help="A BEIR folder (corpus.jsonl, queries, qrels/).")
-    parser.add_argument("--split", default="test", help="BEIR qrels split of the queries (default test).")
-    parser.add_argument("--top-k", type=int, default=20, help="Candidates per query (default 20).")
-    parser.add_argument("--max-queries", type=int, default=None, help="Use only the first N queries.")
-    parser.add_argument("--max-length", type=int, default=None, help="Token limit per text or pair.")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default).")
-    parser.add_argument("--output", "--out", dest="output", help="Save the comparison as JSON here.")
-    parser.add_argument("--plot", metavar="PATH", help="Save a PNG of NDCG@10 (or tau) against pairs/s.")
-    add_allow_pickle_weights(parser)
+
+    def option(*flags: str, **options: Any) -> None:
+        add_command_option(parser, _DEFAULTS, *flags, **options)
+
+    option("--queries", help="Queries, JSONL with 'id' (or '_id') and 'text'.")
+    option("--documents", help="Documents, JSONL with 'id' (or '_id'), 'text', 'title'.")
+    option("--candidates", help="The retriever's run: TREC run file or JSONL.")
+    option("--qrels", help="Relevance judgments (TSV or TREC); enables NDCG@10.")
+    option("--beir", metavar="DIR", help="A BEIR folder (corpus.jsonl, queries, qrels/).")
+    option("--split", help="BEIR qrels split of the queries.")
+    option("--top-k", type=int, help="Candidates per query.")
+    option("--max-queries", type=int, help="Use only the first N queries.")
+    option("--max-length", type=int, help="Token limit per text or pair.")
+    option("--batch-size", type=int, help="Pairs (or texts) per forward pass; none: each reranker's own.")
+    option("--device", help="cpu, cuda, cuda:N, mps, or auto.")
+    option("--output", "-o", help="Save the comparison as JSON here.")
+    option("--plot", metavar="PATH", help="Save a PNG of NDCG@10 (or tau) against pairs/s.")
+    option(
+        "--allow-pickle-weights",
+        action="store_true",
+        help="Also load models whose weights are pickle files (pytorch_model.bin): they can run code "
+        "when loaded, so only for models you trust.",
+    )
     add_no_progress(parser)
+    add_config_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -56,8 +86,13 @@ def run(args: argparse.Namespace) -> int:
     from xrerank.evaluation.metrics import evaluate_run
     from xrerank.evaluation.runs import top_k
 
+    vars(args).update(options_from_args(args, _DEFAULTS))
     check_int_flag(args.top_k, "--top-k", expected="a positive number")
     check_int_flag(args.max_queries, "--max-queries", optional=True, expected="a positive number")
+    check_int_flag(args.max_length, "--max-length", optional=True, expected="a positive token count")
+    check_int_flag(args.batch_size, "--batch-size", optional=True, expected="a positive number")
+    output_file(args.output, "--output")  # checked before minutes of scoring
+    output_file(args.plot, "--plot")
     specs = _named_specs(args.models)
     queries, documents, candidates, qrels = _load_inputs(args)
     candidates = top_k(candidates, args.top_k)
@@ -134,8 +169,10 @@ def _build(spec: str, args: argparse.Namespace) -> Any:
     options: dict[str, Any] = {
         "device": args.device,
         "max_length": args.max_length,
-        "allow_pickle_weights": args.allow_pickle_weights,
+        "allow_pickle_weights": bool(args.allow_pickle_weights),
     }
+    if args.batch_size is not None:
+        options["batch_size"] = args.batch_size
     if not spec.startswith("late:"):
         options["cache_size"] = 0  # every pair is new; a cache would only add lookups
     return reranker_from_spec(spec, **options)

@@ -123,18 +123,61 @@ def config_from_args(
     """
     defaults = dict(command_defaults or {})
     field_names = {field.name for field in dataclasses.fields(config_class)}
-    from_file = load_config_file(args.config)
-    known = field_names | set(defaults)
-    unknown = sorted(set(from_file) - known)
-    if unknown:
-        raise CommandError(f"--config {args.config}: unknown options {unknown}; known: {sorted(known)}.")
-    given = vars(args)
-    chosen = {**from_file, **{name: given[name] for name in known if name in given}}
+    chosen = _chosen(args, field_names | set(defaults))
     try:
         config = config_class(**{k: v for k, v in chosen.items() if k in field_names})
     except (ValueError, TypeError) as exc:
         raise CommandError(str(exc)) from exc
     return config, {name: chosen.get(name, default) for name, default in defaults.items()}
+
+
+def add_command_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    defaults: Mapping[str, Any],
+    *flags: str,
+    help: str,
+    **options: Any,
+) -> None:
+    """A command's own option that a ``--config`` file may also set; its default comes from ``defaults``.
+
+    The flag is absent from the parsed namespace unless given (so :func:`options_from_args`
+    can tell "not given" from a value), and ``--help`` shows ``defaults[dest]``.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_command_option(parser, {"top_k": 20}, "--top-k", type=int, help="Candidates per query.")
+        >>> vars(parser.parse_args([])), vars(parser.parse_args(["--top-k", "5"]))
+        ({}, {'top_k': 5})
+    """
+    dest = options.pop("dest", None) or next(f for f in flags if f.startswith("--"))[2:].replace("-", "_")
+    shown = f"{help} (default: {_shown(defaults[dest])})"
+    parser.add_argument(
+        *flags, dest=dest, default=argparse.SUPPRESS, help=shown.replace("%", "%%"), **options
+    )
+
+
+def options_from_args(args: argparse.Namespace, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``{option: value}`` for a command without a config dataclass: flag, then ``--config``, then default.
+
+    The same rule as :func:`config_from_args`: a ``--config`` key that is not a key of
+    ``defaults`` is refused, naming it and the known ones.
+
+    Example:
+        >>> options_from_args(argparse.Namespace(config=None, top_k=5), {"top_k": 20, "model": None})
+        {'top_k': 5, 'model': None}
+    """
+    chosen = _chosen(args, set(defaults))
+    return {name: chosen.get(name, default) for name, default in defaults.items()}
+
+
+def _chosen(args: argparse.Namespace, known: set[str]) -> dict[str, Any]:
+    """The options given on the command line or in ``--config`` (the command line wins)."""
+    from_file = load_config_file(args.config)
+    unknown = sorted(set(from_file) - known)
+    if unknown:
+        raise CommandError(f"--config {args.config}: unknown options {unknown}; known: {sorted(known)}.")
+    given = vars(args)
+    return {**from_file, **{name: given[name] for name in known if name in given}}
 
 
 def field_docs(config_class: type) -> dict[str, str]:

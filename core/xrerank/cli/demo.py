@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from xrerank.cli.common import add_no_progress, check_int_flag, user_errors
+from xrerank.cli.common import add_no_progress, check_int_flag, output_dir, user_errors
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
             "Needs nothing from a model hub."
         ),
     )
-    parser.add_argument("--workdir", default="xrerank-demo", help="Where the model and report go.")
+    parser.add_argument("--output-dir", default="xrerank-demo", help="Folder where the model and report go.")
     parser.add_argument(
         "--max-steps",
         type=int,
@@ -39,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
     # Each model loads in a blink; transformers' per-load weight bars would bury the demo's steps.
     transformers_logging.disable_progress_bar()
     check_int_flag(args.max_steps, "--max-steps", optional=True, expected="a positive number of steps")
-    options = DemoOptions(workdir=args.workdir, max_steps=args.max_steps, show_progress=not args.no_progress)
+    output_dir(args.output_dir, "--output-dir")
+    options = DemoOptions(
+        workdir=args.output_dir, max_steps=args.max_steps, show_progress=not args.no_progress
+    )
     start = time.perf_counter()
     with user_errors(ImportError, ValueError):
         result = run_demo(options, say=lambda line: print(line, flush=True))

@@ -8,15 +8,34 @@ from typing import Any
 
 from xrerank.cli.common import (
     CommandError,
-    add_allow_pickle_weights,
     add_config_option,
-    add_long_passages,
     add_no_progress,
     check_int_flag,
-    load_config_file,
+    check_number_flag,
+    output_file,
+    read_text,
     user_errors,
 )
-from xrerank.cli.inputs import open_input, read_eval_inputs
+from xrerank.cli.config_flags import add_command_option, options_from_args
+from xrerank.cli.inputs import read_eval_inputs
+
+# Every option a --config file may set, with its default (None: not given; the recipe decides).
+_DEFAULTS: dict[str, Any] = {
+    "queries": None,
+    "documents": None,
+    "candidates": None,
+    "qrels": None,
+    "model": None,
+    "top_k": 20,
+    "max_length": None,
+    "long_passages": None,
+    "fusion_weight": None,
+    "topics": None,
+    "seen_topics": None,
+    "output": None,
+    "html": None,
+    "allow_pickle_weights": False,
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,30 +44,37 @@ def add_parser(subparsers: Any) -> None:
         help="Compare retriever, base and fine-tuned rerankers on held-out queries.",
         description=(
             "Rerank the retriever's top-k candidates of held-out queries with each model and print NDCG@10, "
-            "MRR@10, Recall@k and MAP (saved as JSON with --out). Files: queries and documents as JSONL "
+            "MRR@10, Recall@k and MAP (saved as JSON with --output). Files: queries and documents as JSONL "
             "with 'id' (or '_id') and 'text' (documents may add 'title'); candidates as a TREC run "
             "(qid Q0 docid rank score tag) or JSONL with query_id, doc_id, score; qrels as TSV "
-            "(query-id corpus-id score, BEIR) or TREC qrels (qid 0 docid grade)."
+            "(query-id corpus-id score, BEIR) or TREC qrels (qid 0 docid grade). Options not given "
+            "fall back to --config, then to the defaults shown."
         ),
     )
-    parser.add_argument("--queries", help="Held-out queries, JSONL.")
-    parser.add_argument("--documents", help="Documents, JSONL.")
-    parser.add_argument("--candidates", help="The retriever's run (TREC or JSONL).")
-    parser.add_argument("--qrels", help="Relevance judgments (TSV or TREC).")
-    parser.add_argument(
+
+    def option(*flags: str, **options: Any) -> None:
+        add_command_option(parser, _DEFAULTS, *flags, **options)
+
+    option("--queries", help="Held-out queries, JSONL (required).")
+    option("--documents", help="Documents, JSONL (required).")
+    option("--candidates", help="The retriever's run, TREC or JSONL (required).")
+    option("--qrels", help="Relevance judgments, TSV or TREC (required).")
+    option(
         "--model",
         action="append",
-        default=None,
         metavar="[NAME=]PATH",
         help="A reranker to evaluate (repeatable), e.g. base=cross-encoder/... tuned=./out.",
     )
-    parser.add_argument("--top-k", type=int, default=None, help="Rerank the retriever's best K (default 20).")
-    parser.add_argument("--max-length", type=int, default=None, help="Token limit per pair.")
-    add_long_passages(parser)
-    parser.add_argument(
+    option("--top-k", type=int, help="Rerank the retriever's best K.")
+    option("--max-length", type=int, help="Token limit per pair; none: the model's recipe.")
+    option(
+        "--long-passages",
+        choices=("truncate", "max_window"),
+        help="Passages longer than --max-length: 'truncate' or 'max_window'; none: the model's recipe.",
+    )
+    option(
         "--fusion-weight",
         type=float,
-        default=None,
         help="Also report w*z(reranker)+(1-w)*z(retriever); choose w on training data, not here.",
     )
     parser.add_argument(
@@ -56,10 +82,27 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="Print the per-query report (first model = base, last = fine-tuned).",
     )
-    parser.add_argument("--topics", help="JSON file {query_id: topic} to split the report into seen/unseen.")
-    parser.add_argument("--seen-topics", help="Comma-separated topics present in the training data.")
-    parser.add_argument("--out", help="Write the metrics table and per-query values as JSON here.")
-    add_allow_pickle_weights(parser, default=None)
+    option("--topics", help="JSON file {query_id: topic} to split the report into seen/unseen.")
+    option("--seen-topics", help="Comma-separated topics present in the training data.")
+    option("--output", "-o", help="Write the metrics table and per-query values as JSON here.")
+    option(
+        "--html",
+        metavar="FILE",
+        help="Also write a self-contained HTML page: metrics, a plot of NDCG@10 per system and, per query, "
+        "the retriever's and the last model's top results, marking first places fixed or broken.",
+    )
+    option(
+        "--allow-pickle-weights",
+        action="store_true",
+        help="Also load models whose weights are pickle files (pytorch_model.bin): they can run code "
+        "when loaded, so only for models you trust.",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="Score in this process, or spread the queries over Ray Data actors (xrerank[ray]; same scores).",
+    )
     add_no_progress(parser)
     add_config_option(parser)
     parser.set_defaults(handler=run)
@@ -68,34 +111,23 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from xrerank import ModelLoadError, Reranker
     from xrerank.evaluation.fusion import fuse_runs
+    from xrerank.evaluation.html_report import write_html_report
     from xrerank.evaluation.reports import compare, per_query_report
-    from xrerank.evaluation.runs import rerank_run, top_k
+    from xrerank.evaluation.runs import top_k
     from xrerank.models.serving_recipe import FROM_RECIPE
 
-    config = load_config_file(args.config)
-    option: dict[str, Any] = {
-        name: getattr(args, name) if getattr(args, name) is not None else config.get(name)
-        for name in (
-            "queries",
-            "documents",
-            "candidates",
-            "qrels",
-            "model",
-            "top_k",
-            "max_length",
-            "long_passages",
-            "fusion_weight",
-            "topics",
-            "seen_topics",
-            "out",
-            "allow_pickle_weights",
-        )
-    }
+    option = options_from_args(args, _DEFAULTS)
     for name in ("queries", "documents", "candidates", "qrels"):
         if not option[name]:
             raise CommandError(f"--{name} is required (or set '{name}' in --config).")
-    k = 20 if option["top_k"] is None else option["top_k"]
+    k = option["top_k"]
     check_int_flag(k, "--top-k", expected="a positive number")
+    check_int_flag(option["max_length"], "--max-length", optional=True, expected="a positive token count")
+    weight = option["fusion_weight"]
+    check_number_flag(weight, "--fusion-weight", minimum=0, maximum=1, expected="a number in [0, 1]")
+    output = output_file(option["output"], "--output")  # checked before minutes of scoring
+    html_page = output_file(option["html"], "--html")
+    topics = _read_topics(option["topics"]) if args.report else None
     queries, documents, retrieved, qrels = read_eval_inputs(
         option["queries"], option["documents"], option["candidates"], option["qrels"]
     )
@@ -107,39 +139,35 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(models, str):
         models = [models]
     names: list[str] = []
+    score_run = _rerank_function(args.engine)
     for position, spec in enumerate(models):
         name, sep, path = spec.partition("=")
         if not sep:
             name, path = (f"model{position + 1}", spec)
         with user_errors(ModelLoadError, KeyError, ValueError, prefix=f"--model {spec}: "):
             # Options not given: a tuned model's serving recipe decides, else the built-in defaults.
-            reranker = Reranker(
+            reranker = _remote_or_local(path, option) or Reranker(
                 path,
                 max_length=FROM_RECIPE if option["max_length"] is None else option["max_length"],
                 long_passages=option["long_passages"] or FROM_RECIPE,
                 cache_size=0,
                 allow_pickle_weights=bool(option["allow_pickle_weights"]),
             )
-            runs[name] = rerank_run(
+            runs[name] = score_run(
                 reranker, queries, candidates, documents, show_progress=not args.no_progress
             )
             if reranker.fusion_weight is not None:  # the recipe's fusion, as the adapters serve it
-                runs[f"{name} as served"] = rerank_run(
+                runs[f"{name} as served"] = score_run(
                     reranker, queries, candidates, documents, show_progress=False, as_served=True
                 )
         names.append(name)
-        if option["fusion_weight"] is not None:
-            with user_errors(ValueError, prefix="--fusion-weight: "):
-                runs[f"{name}+fusion"] = fuse_runs(runs[name], candidates, float(option["fusion_weight"]))
+        if weight is not None:
+            runs[f"{name}+fusion"] = fuse_runs(runs[name], candidates, float(weight))
     metrics = ("ndcg@10", "mrr@10", f"recall@{min(k, 10)}", f"recall@{k}", "map")
     comparison = compare(runs, qrels, list(dict.fromkeys(metrics)))
     print(f"{len(qrels)} queries, reranking the retriever's top-{k}.\n")
     print(comparison.table(baseline="retriever"))
     if args.report and len(names) >= 2:
-        topics = None
-        if option["topics"]:
-            with open_input(option["topics"], "--topics") as handle:
-                topics = {str(q): str(t) for q, t in json.load(handle).items()}
         seen = option["seen_topics"]
         seen_list = seen.split(",") if isinstance(seen, str) else list(seen or [])
         print()
@@ -155,6 +183,51 @@ def run(args: argparse.Namespace) -> int:
                 seen_topics=seen_list,
             )
         )
-    if option["out"]:
-        print(f"\nSaved {comparison.save_json(option['out'])}")
+    if output is not None:
+        print(f"\nSaved {comparison.save_json(output)}")
+    if html_page is not None:
+        print(f"Saved {write_html_report(html_page, runs, qrels, queries, documents, title='xrerank eval')}")
     return 0
+
+
+def _remote_or_local(path: str, option: dict[str, Any]) -> Any:
+    """The reranker a ``remote:URL`` spec names (its server serves its recipe), else None."""
+    from xrerank.scoring.protocol import reranker_from_spec, spec_kind
+
+    if spec_kind(path)[0] != "remote":
+        return None
+    if option["max_length"] is not None or option["long_passages"]:
+        raise CommandError(
+            f"--model {path}: the server decides how it serves; drop --max-length/--long-passages."
+        )
+    return reranker_from_spec(path)
+
+
+def _rerank_function(engine: str) -> Any:
+    """``rerank_run`` in this process, or its Ray Data twin (same scores) for ``--engine ray``."""
+    if engine == "ray":
+        from xrerank._optional import require
+
+        with user_errors(ImportError):
+            require("ray", purpose="--engine ray")
+        from xrerank.distributed.ray_scoring import rerank_run_on_ray
+
+        return rerank_run_on_ray
+    from xrerank.evaluation.runs import rerank_run
+
+    return rerank_run
+
+
+def _read_topics(path: str | None) -> dict[str, str] | None:
+    """``{query_id: topic}`` from the ``--topics`` JSON file, or a one-line error naming it."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(read_text(path, "--topics"))
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--topics {path}:{exc.lineno}: not valid JSON ({exc.msg}).") from None
+    if not isinstance(data, dict):
+        raise CommandError(
+            f"--topics {path}: expected a JSON object {{query_id: topic}}, got {type(data).__name__}."
+        )
+    return {str(q): str(t) for q, t in data.items()}

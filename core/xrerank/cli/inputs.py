@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+from collections.abc import Iterator
 from typing import Any
 
-from xrerank.cli.common import CommandError, existing_file, user_errors
+from xrerank.cli.common import CommandError, existing_file, read_lines, user_errors
 from xrerank.jsonl import read_jsonl
 
 # {query_id: {doc_id: score or grade}}: a retriever's run, or relevance judgments.
@@ -32,11 +33,19 @@ def read_corpus(path: str, template: str) -> tuple[list[str], list[str]]:
     rows = read_jsonl(existing_file(path, "--corpus"))
     ids: list[str] = []
     texts: list[str] = []
+    first_line: dict[str, int] = {}
     with user_errors(ValueError, prefix="--corpus "):  # a bad line, named by read_jsonl as path:line
         for number, row in rows:
             doc_id = row.get("_id", row.get("id"))
-            if doc_id is None:
-                raise CommandError(f"--corpus {path}:{number}: needs an '_id' or 'id' field.")
+            if doc_id is None or isinstance(doc_id, (dict, list)):
+                raise CommandError(f"--corpus {path}:{number}: needs an '_id' or 'id' field (a string).")
+            if str(doc_id) in first_line:
+                # A duplicate would give a query the wrong passage as its positive: refuse it.
+                raise CommandError(
+                    f"--corpus {path}:{number}: id {str(doc_id)!r} is already used on line "
+                    f"{first_line[str(doc_id)]}; every document needs its own id."
+                )
+            first_line[str(doc_id)] = number
             try:
                 text = template.format(**{k: "" if v is None else v for k, v in row.items()})
             except (KeyError, IndexError, ValueError) as exc:
@@ -90,29 +99,42 @@ def _load_encoder(name: str, *, allow_pickle_weights: bool) -> Any:
     return encoder
 
 
-def open_input(path: str, flag: str) -> Any:
-    """``path`` opened for reading, or a :class:`CommandError` naming ``flag``."""
-    return open(existing_file(path, flag), encoding="utf-8")
+def input_lines(path: str, flag: str) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` of each line of a UTF-8 file; errors name ``flag``, the file and the line."""
+    with open(existing_file(path, flag), "rb") as handle:
+        yield from read_lines(handle, path, flag)
 
 
-def read_jsonl_records(path: str, flag: str) -> list[dict[str, Any]]:
-    """Every record of a JSONL file, or a :class:`CommandError` naming ``flag``, the file and the line."""
+def read_jsonl_records(path: str, flag: str) -> list[tuple[int, dict[str, Any]]]:
+    """``(line_number, record)`` of a JSONL file; a bad line raises a :class:`CommandError` naming it."""
     existing_file(path, flag)
     with user_errors(ValueError, prefix=f"{flag} "):  # read_jsonl names the file and line
-        return [record for _, record in read_jsonl(path)]
+        return list(read_jsonl(path))
 
 
 def load_id_texts(path: str, flag: str, *, with_title: bool) -> dict[str, str]:
-    """``{id: text}`` from a JSONL file of records with 'id' (or '_id') and 'text' (+ optional 'title')."""
+    """``{id: text}`` from a JSONL file of records with 'id' (or '_id') and 'text' (+ optional 'title').
+
+    An id used twice is refused, naming both lines: the second text would silently replace the first.
+    """
     out: dict[str, str] = {}
-    for number, row in enumerate(read_jsonl_records(path, flag), start=1):
+    first_line: dict[str, int] = {}
+    for number, row in read_jsonl_records(path, flag):
         key = row.get("id", row.get("_id", row.get("query_id")))
         text = row.get("text", row.get("query"))
-        if key is None or not isinstance(text, str):
-            raise CommandError(f"{flag} {path}: record {number} needs 'id' (or '_id') and a string 'text'.")
+        if key is None or isinstance(key, (dict, list)) or not isinstance(text, str):
+            raise CommandError(f"{flag} {path}:{number}: needs 'id' (or '_id') and a string 'text'.")
+        if str(key) in first_line:
+            raise CommandError(
+                f"{flag} {path}:{number}: id {str(key)!r} is already used on line {first_line[str(key)]}; "
+                "every record needs its own id."
+            )
+        first_line[str(key)] = number
         if with_title and row.get("title"):
             text = f"{row['title']} {text}"
         out[str(key)] = text
+    if not out:
+        raise CommandError(f"{flag} {path}: no records in it; expected one JSON object per line.")
     return out
 
 
@@ -120,53 +142,48 @@ def load_run(path: str, flag: str = "--candidates") -> Run:
     """A run from a TREC run file or JSONL (query_id, doc_id, score)."""
     run: Run = {}
     if path.endswith(".jsonl") or path.endswith(".json"):
-        for number, row in enumerate(read_jsonl_records(path, flag), start=1):
+        for number, row in read_jsonl_records(path, flag):
             try:
                 run.setdefault(str(row["query_id"]), {})[str(row["doc_id"])] = float(row["score"])
             except (KeyError, TypeError, ValueError) as exc:
                 raise CommandError(
-                    f"{flag} {path}: record {number} needs query_id, doc_id and a numeric score."
+                    f"{flag} {path}:{number}: needs query_id, doc_id and a numeric score."
                 ) from exc
         return run
-    with open_input(path, flag) as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise CommandError(
-                    f"{flag} {path}:{number}: expected 'qid Q0 docid rank score tag' (6 fields)."
-                )
-            try:
-                run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
-            except ValueError as exc:
-                raise CommandError(f"{flag} {path}:{number}: score {parts[4]!r} is not a number.") from exc
+    for number, line in input_lines(path, flag):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 6:
+            raise CommandError(f"{flag} {path}:{number}: expected 'qid Q0 docid rank score tag' (6 fields).")
+        try:
+            run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+        except ValueError as exc:
+            raise CommandError(f"{flag} {path}:{number}: score {parts[4]!r} is not a number.") from exc
     return run
 
 
 def load_qrels(path: str, flag: str = "--qrels") -> Run:
     """Judgments from a BEIR TSV (with header) or a TREC qrels file."""
     qrels: Run = {}
-    with open_input(path, flag) as handle:
-        reader = (
-            csv.reader(handle, delimiter="\t") if path.endswith(".tsv") else (line.split() for line in handle)
-        )
-        for number, parts in enumerate(reader, start=1):
-            if not parts:
-                continue
-            if len(parts) == 3:
-                qid, did, grade = parts
-            elif len(parts) == 4:
-                qid, _, did, grade = parts
-            else:
-                raise CommandError(f"{flag} {path}:{number}: expected 3 (TSV) or 4 (TREC) fields.")
-            try:
-                value = float(grade)
-            except ValueError as exc:
-                if number == 1:
-                    continue  # header line
-                raise CommandError(f"{flag} {path}:{number}: grade {grade!r} is not a number.") from exc
-            qrels.setdefault(qid, {})[did] = value
+    lines = (line for _, line in input_lines(path, flag))
+    reader = csv.reader(lines, delimiter="\t") if path.endswith(".tsv") else (line.split() for line in lines)
+    for number, parts in enumerate(reader, start=1):
+        if not parts:
+            continue
+        if len(parts) == 3:
+            qid, did, grade = parts
+        elif len(parts) == 4:
+            qid, _, did, grade = parts
+        else:
+            raise CommandError(f"{flag} {path}:{number}: expected 3 (TSV) or 4 (TREC) fields.")
+        try:
+            value = float(grade)
+        except ValueError as exc:
+            if number == 1:
+                continue  # header line
+            raise CommandError(f"{flag} {path}:{number}: grade {grade!r} is not a number.") from exc
+        qrels.setdefault(qid, {})[did] = value
     return qrels
 
 

@@ -14,22 +14,39 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from xrerank.cli.common import CommandError
+from xrerank.cli.common import CommandError, CommandParser, HelpFormatter, loading_bars
 
 # Order shown in --help.
-COMMANDS = ("demo", "tune", "score", "mine", "cold-start", "train", "eval", "compare", "export")
+COMMANDS = (
+    "demo",
+    "tune",
+    "score",
+    "mine",
+    "cold-start",
+    "train",
+    "eval",
+    "compare",
+    "export",
+    "distill-reranker",
+    "serve",
+)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from xrerank import __version__
+
     parser = argparse.ArgumentParser(
         prog="xrerank",
         description="Cross-encoder reranking for RAG: score, mine hard negatives, fine-tune, evaluate.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="More log output (-vv for debug).")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # Every command's parser shows its defaults in --help (CommandParser's formatter).
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name in COMMANDS:
         importlib.import_module(f"xrerank.cli.{name.replace('-', '_')}").add_parser(subparsers)
     return parser
@@ -46,8 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    # --no-progress (or train/tune's show_progress off) also hides the weight-loading bars.
+    shown = not getattr(args, "no_progress", False) and getattr(args, "show_progress", True) is not False
     try:
-        return int(args.handler(args))
+        with loading_bars(shown):
+            return int(args.handler(args))
     except CommandError as exc:
         print(f"xrerank {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

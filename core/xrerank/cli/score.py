@@ -5,16 +5,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import IO, Any
 
 from xrerank.cli.common import (
     CommandError,
-    add_allow_pickle_weights,
     add_config_option,
-    add_long_passages,
-    load_config_file,
+    add_no_progress,
+    check_int_flag,
+    existing_file,
+    read_lines,
     user_errors,
 )
+from xrerank.cli.config_flags import add_command_option, options_from_args
+
+# Options a --config file may set too; None leaves a tuned model's serving recipe (or the default) in charge.
+_DEFAULTS: dict[str, Any] = {
+    "model": None,
+    "top_k": None,
+    "threshold": None,
+    "max_length": None,
+    "long_passages": None,
+    "batch_size": 32,
+    "device": "auto",
+    "allow_pickle_weights": False,
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -23,46 +37,73 @@ def add_parser(subparsers: Any) -> None:
         help="Rank passages for a query.",
         description=(
             "Rank passages for a query and print them best first. Passages come from --passage "
-            "(repeatable) or from a file with one passage per line (--passages-file, '-' for stdin)."
+            "(repeatable) or from a file with one passage per line (--passages-file, '-' for stdin). "
+            "Options not given fall back to --config, then to the defaults shown (none: the model's "
+            "serving recipe decides, else the built-in default)."
         ),
     )
     parser.add_argument("query", help="The search text.")
-    parser.add_argument("--model", default=None, help="Hub name or local directory of the cross-encoder.")
     parser.add_argument("--passage", action="append", default=[], help="A passage to rank (repeatable).")
     parser.add_argument("--passages-file", help="File with one passage per line; '-' reads stdin.")
-    parser.add_argument("--top-k", type=int, default=None, help="Keep only the best K.")
-    parser.add_argument("--threshold", type=float, default=None, help="Drop passages scoring below this.")
-    parser.add_argument("--max-length", type=int, default=None, help="Token limit per pair.")
-    add_long_passages(parser)
+    option = _option(parser)
+    option("--model", help="Hub name or local directory of the cross-encoder; none: the hub's default one.")
+    option("--top-k", type=int, help="Keep only the best K.")
+    option("--threshold", type=float, help="Drop passages scoring below this.")
+    option("--max-length", type=int, help="Token limit per pair.")
+    option(
+        "--long-passages",
+        choices=("truncate", "max_window"),
+        help="Passages longer than --max-length: 'truncate' scores their first tokens; 'max_window' "
+        "scores every sentence window and keeps the best.",
+    )
+    option("--batch-size", type=int, help="Pairs per forward pass.")
+    option("--device", help="cpu, cuda, cuda:N, mps, or auto.")
+    option(
+        "--allow-pickle-weights",
+        action="store_true",
+        help="Also load a model whose weights are a pickle file (pytorch_model.bin): it can run code "
+        "when loaded, so only for models you trust.",
+    )
     parser.add_argument("--raw", action="store_true", help="Print raw logits instead of sigmoid scores.")
     parser.add_argument("--json", action="store_true", help="Print JSON lines instead of a table.")
-    add_allow_pickle_weights(parser)
+    add_no_progress(parser)
     add_config_option(parser)
     parser.set_defaults(handler=run)
+
+
+def _option(parser: argparse.ArgumentParser) -> Any:
+    def add(*flags: str, **options: Any) -> None:
+        add_command_option(parser, _DEFAULTS, *flags, **options)
+
+    return add
 
 
 def run(args: argparse.Namespace) -> int:
     from xrerank import DEFAULT_MODEL, ModelLoadError, Reranker
     from xrerank.models.serving_recipe import FROM_RECIPE
 
-    config = load_config_file(args.config)
+    option = options_from_args(args, _DEFAULTS)
+    check_int_flag(option["top_k"], "--top-k", optional=True, expected="a positive number")
+    check_int_flag(option["max_length"], "--max-length", optional=True, expected="a positive token count")
+    check_int_flag(option["batch_size"], "--batch-size", expected="a positive number")
     passages = list(args.passage)
     if args.passages_file:
-        handle = sys.stdin if args.passages_file == "-" else _open(args.passages_file)
-        with handle:
-            passages.extend(line.rstrip("\n") for line in handle if line.strip())
+        passages.extend(_read_passages(args.passages_file))
     if not passages:
         raise CommandError("no passages given; use --passage TEXT or --passages-file FILE.")
     with user_errors(ModelLoadError, ValueError, TypeError):
         reranker = Reranker(
-            args.model or config.get("model", DEFAULT_MODEL),
+            option["model"] or DEFAULT_MODEL,
             # Options not given: a tuned model's serving recipe decides, else the built-in defaults.
-            max_length=args.max_length or config.get("max_length", FROM_RECIPE),
-            long_passages=args.long_passages or config.get("long_passages", FROM_RECIPE),
+            max_length=FROM_RECIPE if option["max_length"] is None else option["max_length"],
+            long_passages=option["long_passages"] or FROM_RECIPE,
             activation=None if args.raw else FROM_RECIPE,
-            allow_pickle_weights=args.allow_pickle_weights,
+            device=option["device"],
+            batch_size=option["batch_size"],
+            show_progress_bar=not args.no_progress,
+            allow_pickle_weights=bool(option["allow_pickle_weights"]),
         )
-        ranked = reranker.rank(args.query, passages, top_k=args.top_k, threshold=args.threshold)
+        ranked = reranker.rank(args.query, passages, top_k=option["top_k"], threshold=option["threshold"])
     for position, item in enumerate(ranked, start=1):
         if args.json:
             print(json.dumps({"rank": position, "index": item.index, "score": item.score, "text": item.text}))
@@ -71,8 +112,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(path: str) -> Any:
-    try:
-        return open(path, encoding="utf-8")
-    except OSError as exc:
-        raise CommandError(f"--passages-file {path}: {exc.strerror}.") from exc
+def _read_passages(path: str) -> list[str]:
+    """The non-blank lines of ``--passages-file`` (``-``: stdin), each checked to be UTF-8."""
+    if path == "-":
+        return _passages(sys.stdin.buffer, "<stdin>")
+    with open(existing_file(path, "--passages-file"), "rb") as handle:
+        return _passages(handle, path)
+
+
+def _passages(handle: IO[bytes], path: str) -> list[str]:
+    lines = [line.rstrip("\r\n") for _, line in read_lines(handle, path, "--passages-file") if line.strip()]
+    if not lines:
+        raise CommandError(f"--passages-file {path}: no passages in it; write one passage per line.")
+    return lines

@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_config_option, existing_file, user_errors
+from xrerank.cli.common import (
+    CommandError,
+    add_config_option,
+    existing_file,
+    output_dir,
+    stage_labels,
+    user_errors,
+)
 from xrerank.cli.config_flags import add_config_flags, config_from_args
 from xrerank.training import TrainingConfig
 
@@ -39,7 +46,8 @@ def _read(path: str | None, flag: str) -> list[Any]:
 
     if path is None:
         return []
-    with user_errors(ValueError, TypeError, json.JSONDecodeError):
+    # load_examples names the file and line of a bad record (not UTF-8, not JSON, wrong shape).
+    with user_errors(ValueError, TypeError, prefix=f"{flag} "):
         examples = load_examples(existing_file(path, flag))
     return examples
 
@@ -49,13 +57,21 @@ def run(args: argparse.Namespace) -> int:
     from xrerank.training.finetune import INFO_FILE, finetune
 
     config, _ = config_from_args(TrainingConfig, args)
+    output_dir(config.output_dir, "--output-dir")  # never a model directory in place of a file
     examples = _read(args.examples, "examples")
     if not examples:
         raise CommandError(f"{args.examples} holds no training examples; run `xrerank mine` first.")
     eval_examples = _read(args.eval_examples, "--eval-examples")
     cold_start = _read(args.cold_start, "--cold-start")
+    stages = ["cold start (pseudo-queries)", "training examples"] if cold_start else ["training examples"]
     with user_errors(FileExistsError, FileNotFoundError, ModelLoadError, ValueError, TypeError, ImportError):
-        path = finetune(examples, config, eval_set=eval_examples or None, cold_start=cold_start or None)
+        path = finetune(
+            examples,
+            config,
+            eval_set=eval_examples or None,
+            cold_start=cold_start or None,
+            callbacks=[stage_labels(stages)],
+        )
     print(f"Saved the fine-tuned reranker to {path}")
     info_file = Path(path) / INFO_FILE
     if info_file.is_file():

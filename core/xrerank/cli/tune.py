@@ -16,6 +16,7 @@ from xrerank.cli.common import (
     CommandError,
     add_config_option,
     existing_file,
+    output_dir,
     user_errors,
 )
 from xrerank.cli.config_flags import add_config_flags, config_from_args
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     with user_errors(ValueError, TypeError):
         training = recipe_training_config(**{k: v for k, v in given.items() if v is not _UNSET})
     existing_file(args.log, "--log")
+    output_dir(training.output_dir, "--output-dir")  # never a model directory in place of a file
     # The store's options follow the training ones (one --allow-pickle-weights, one --no-progress).
     args.no_progress = not training.show_progress
     args.allow_pickle_weights = training.allow_pickle_weights

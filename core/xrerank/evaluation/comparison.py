@@ -21,6 +21,7 @@ from typing import Any
 from xrerank.evaluation.agreement import run_agreement
 from xrerank.evaluation.metrics import evaluate_run
 from xrerank.evaluation.runs import Run, rerank_run
+from xrerank.output_files import atomic_output, atomic_write_text
 from xrerank.scoring.protocol import RerankerProtocol
 
 logger = logging.getLogger(__name__)
@@ -220,11 +221,10 @@ class RerankerComparison:
         }
 
     def save_json(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` to ``path`` (parents created) and return the path."""
+        """Write :meth:`to_dict` to ``path`` (parents created, replaced in one step) and return the path."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
-        return target
+        return atomic_write_text(target, json.dumps(self.to_dict(), indent=2))
 
     def save_plot(self, path: str | Path) -> Path:
         """Draw speed against quality as a PNG: NDCG@10 (or tau vs the reference) over pairs/s.
@@ -264,7 +264,8 @@ class RerankerComparison:
             figure.tight_layout()
             target = Path(path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            figure.savefig(target, format="png")
+            with atomic_output(target, binary=True) as handle:  # a failed draw keeps the previous PNG
+                figure.savefig(handle, format="png")
         finally:
             pyplot.close(figure)
         return target

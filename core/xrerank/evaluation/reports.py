@@ -17,6 +17,7 @@ from typing import Any
 
 from xrerank.evaluation.metrics import DEFAULT_METRICS, evaluate_run, per_query_metrics, query_metric
 from xrerank.evaluation.runs import Qrels, Run
+from xrerank.output_files import atomic_write_text
 
 
 @dataclass
@@ -63,11 +64,14 @@ class Comparison:
         return {"metrics": self.metrics, "extra": self.extra, "per_query": self.per_query}
 
     def save_json(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` to ``path`` (parents created) and return the path."""
+        """Write :meth:`to_dict` to ``path`` (parents created) and return the path.
+
+        The file is replaced in one step (:func:`~xrerank.output_files.atomic_write_text`): a failed
+        write leaves the previous file as it was.
+        """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False), encoding="utf-8")
-        return target
+        return atomic_write_text(target, json.dumps(self.to_dict(), indent=2, sort_keys=False))
 
 
 def compare(runs: Mapping[str, Run], qrels: Qrels, metrics: Sequence[str] = DEFAULT_METRICS) -> Comparison:

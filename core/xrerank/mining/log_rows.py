@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
 from xrerank.errors import LogFormatError
-from xrerank.jsonl import BadLine, bounded_lines, line_too_long, open_binary, read_jsonl_with_bad_lines
+from xrerank.jsonl import (
+    BadLine,
+    bounded_lines,
+    line_too_long,
+    not_utf8,
+    open_binary,
+    read_jsonl_with_bad_lines,
+)
 from xrerank.mining.log_fields import BadRecord, LogError
 
 LogFormat = Literal["jsonl", "csv", "tsv"]
@@ -98,15 +105,20 @@ def _jsonl_rows(path: Path, max_line_bytes: int) -> Iterator[LogRow]:
 
 
 def _csv_rows(path: Path, max_line_bytes: int, *, delimiter: str) -> Iterator[LogRow]:
-    long_lines: list[int] = []
+    # Lines csv never sees (too long, not UTF-8), each with its reason; the row is reported below.
+    unreadable: list[str] = []
 
     def physical_lines(handle: IO[bytes]) -> Iterator[str]:
-        for number, line in bounded_lines(handle, max_line_bytes):
+        for _number, line in bounded_lines(handle, max_line_bytes):
             if line is None:
-                long_lines.append(number)
-                yield "\n"  # keep csv's line count in step; the row is reported below
+                unreadable.append(line_too_long(max_line_bytes))
+                yield "\n"  # keep csv's line count in step
                 continue
-            yield line.decode("utf-8", errors="replace")
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                unreadable.append(not_utf8(exc))
+                yield "\n"
 
     with open_binary(path) as handle:
         reader = csv.reader(physical_lines(handle), delimiter=delimiter)
@@ -126,9 +138,10 @@ def _csv_rows(path: Path, max_line_bytes: int, *, delimiter: str) -> Iterator[Lo
                 yield LogRow(f"{path}:{reader.line_num}", BadRecord(None, f"not valid CSV ({exc})."), True)
                 continue
             location = f"{path}:{reader.line_num}"
-            if long_lines:
-                long_lines.clear()
-                yield LogRow(location, BadRecord(None, line_too_long(max_line_bytes)), True)
+            if unreadable:
+                reason = unreadable.pop(0)
+                unreadable.clear()
+                yield LogRow(location, BadRecord(None, reason), True)
                 continue
             if not values or all(not v.strip() for v in values):
                 continue

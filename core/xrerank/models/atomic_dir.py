@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from xrerank.output_files import check_output_dir
+
 logger = logging.getLogger(__name__)
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -110,6 +112,7 @@ def replace_directory(staging: Path, target: Path) -> None:
         >>> [p.name for p in target.parent.iterdir()], [p.name for p in target.iterdir()]
         (['reranker'], ['config.json'])
     """
+    check_output_dir(target, what="Model directory")  # never swap a directory in for the user's file
     _give_ordinary_modes(staging)
     recover_interrupted_save(target)
     remove_leftovers(target)

@@ -3,9 +3,10 @@
 The output is a sentence-transformers directory (config, tokenizer, ``modules.json``)
 whose weights are one exported file, ``onnx/model.onnx``, ``onnx/model_qint8_quantized.onnx``,
 ``openvino/openvino_model.xml`` or ``openvino/openvino_model_qint8_quantized.xml``, plus
-``xrerank_export.json`` naming it. ``Reranker(OUT)`` (and so both adapters) picks the
-backend and file from there; ``CrossEncoder(OUT, backend="onnx", model_kwargs={"file_name": ...})``
-reads the same layout where optimum is installed.
+``xrerank_export.json`` naming it, and the source's serving recipe. ``Reranker(OUT)`` (and so
+both adapters) picks the backend and file from there;
+``CrossEncoder(OUT, backend="onnx", model_kwargs={"file_name": ...})`` reads the same layout where
+optimum is installed.
 
 int8 means dynamic quantisation, with no calibration data: for ONNX, ONNX Runtime's
 ``quantize_dynamic`` (int8 weights per channel, activations quantised per batch at run
@@ -20,12 +21,14 @@ import logging
 import os
 import shutil
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from xrerank._optional import require
 from xrerank.models.atomic_dir import make_staging_dir, replace_directory
 from xrerank.models.backends import EXPORT_MARKER, ExportedCrossEncoder
+from xrerank.models.serving_recipe import read_recipe, write_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ def export_model(
         if quantize:
             require("nncf", purpose="int8 quantisation for OpenVINO")
     out = Path(output_dir).expanduser().resolve()
-    _check_output_dir(out, source=model, overwrite=overwrite)
+    check_output_dir(out, source=model, overwrite=overwrite)
 
     from xrerank.models.loading import load_cross_encoder
 
@@ -114,6 +117,7 @@ def export_model(
     build = make_staging_dir(out, kind="export")
     try:
         cross_encoder.save(str(build))
+        _carry_recipe(model, build)
         for name in _WEIGHT_FILES:  # the exported file replaces the torch weights
             (build / name).unlink(missing_ok=True)
         file_name = _FILES[(backend, quantize)]
@@ -143,7 +147,19 @@ def export_model(
     return out
 
 
-def _check_output_dir(out: Path, *, source: str | Path, overwrite: bool) -> None:
+def _carry_recipe(model: str | Path, build: Path) -> None:
+    """The export is served the way its source was validated: the serving recipe travels along.
+
+    A backend record of the source (a torch model chosen by ``--backend auto``) describes the
+    source, not this export, and is left behind.
+    """
+    recipe = read_recipe(model) if os.path.isdir(model) else None
+    if recipe is not None:
+        write_recipe(build, replace(recipe, backend=None))
+
+
+def check_output_dir(out: Path, *, source: str | Path, overwrite: bool) -> None:
+    """Refuse an output that is a file, the source itself, non-empty (without ``overwrite``) or unwritable."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"Export output '{out}' is a file; expected a directory path. Choose another path.")
     if os.path.isdir(source) and Path(source).resolve() == out:

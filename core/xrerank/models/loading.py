@@ -196,9 +196,37 @@ def model_load_error(name_or_path: str, cause: BaseException | None = None) -> M
     )
 
 
+def check_model_exists(name_or_path: str) -> None:
+    """Refuse at once a name that is clearly a local path but names no model directory.
+
+    A reranker built on such a name would otherwise fail only at its first query, in
+    production. Hub names (``org/name``) are checked when the model loads, on first use.
+    A save that was killed between its two renames is repaired first
+    (:func:`~xrerank.models.atomic_dir.recover_interrupted_save`), as a load would.
+
+    Raises:
+        ModelLoadError: ``name_or_path`` starts with ``.``, ``~`` or ``/``, ends with a slash or has
+            more than one, and is not a directory (see :func:`model_load_error`).
+
+    Example:
+        >>> check_model_exists("cross-encoder/ms-marco-MiniLM-L6-v2")  # a hub name: checked on load
+        >>> check_model_exists("./no-such-model")
+        Traceback (most recent call last):
+        ...
+        xrerank.errors.ModelLoadError: Could not load the model './no-such-model': it is not a local ...
+    """
+    if _looks_like_path(name_or_path) and not os.path.isdir(recover_interrupted_save(name_or_path)):
+        raise model_load_error(name_or_path)
+
+
 def _looks_like_path(name_or_path: str) -> bool:
-    """A relative or absolute path rather than a hub name (``org/name`` has one slash)."""
-    return name_or_path.startswith((".", "~", os.sep)) or name_or_path.count("/") > 1
+    """A relative or absolute path rather than a hub name (``org/name``: one slash, none at the ends)."""
+    return (
+        name_or_path.startswith((".", "~", "/", os.sep))
+        or name_or_path.endswith(("/", os.sep))
+        or name_or_path.count("/") > 1
+        or "\\" in name_or_path  # never in a hub name; Windows paths
+    )
 
 
 def _load_explained(

@@ -57,6 +57,14 @@ class ServingRecipe:
             or its ``"rank"`` (the incoming order).
         retriever: A short description of the retriever the weight was chosen against.
         validation: What the choices rest on (queries, metrics), as the recipe's writer recorded it.
+        backend: How the model runs fastest here while keeping its ranking, as measured by
+            :func:`xrerank.models.backend_choice.choose_backend` (``xrerank export --backend auto``):
+            ``backend``, ``file_name``, ``quantize``, ``precision`` (``"fp32"`` or ``"bf16"``
+            compute), ``threads`` and ``batch_size``, plus the measurements. None: not measured.
+        cascade: A cheap first stage to serve in front of this model
+            (:class:`xrerank.scoring.cascade.CascadeReranker`): ``cheap`` (a reranker spec; a
+            relative path is relative to the model directory) and ``shortlist`` (candidates the
+            full model rescores). None: no cascade.
     """
 
     max_length: int | None = None
@@ -66,6 +74,8 @@ class ServingRecipe:
     fusion_evidence: FusionEvidence = "score"
     retriever: str | None = None
     validation: dict[str, Any] | None = None
+    backend: dict[str, Any] | None = None
+    cascade: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         check_int(self.max_length, caller="ServingRecipe", name="max_length", minimum=8, optional=True)
@@ -88,11 +98,62 @@ class ServingRecipe:
             raise ValueError(
                 f"ServingRecipe got fusion_evidence={self.fusion_evidence!r}; expected 'score' or 'rank'."
             )
+        if self.backend is not None:
+            _check_backend_record(self.backend)
+        if self.cascade is not None:
+            _check_cascade_record(self.cascade)
 
     @property
     def keeps_retriever_order(self) -> bool:
         """True when validation found no reranker that beats the retriever (weight 0)."""
         return self.fusion_weight == 0.0
+
+
+def _check_backend_record(record: Any) -> None:
+    caller = "ServingRecipe.backend"
+    if not isinstance(record, dict) or record.get("backend") not in ("torch", "onnx", "openvino"):
+        raise ValueError(
+            f"{caller} got {record!r}; expected a dict whose 'backend' is 'torch', 'onnx' or 'openvino' "
+            "(as written by `xrerank export --backend auto`)."
+        )
+    if record.get("precision", "fp32") not in ("fp32", "bf16"):
+        raise ValueError(f"{caller} got precision={record.get('precision')!r}; expected 'fp32' or 'bf16'.")
+    if record["backend"] != "torch" and not isinstance(record.get("file_name"), str):
+        raise ValueError(
+            f"{caller} names backend {record['backend']!r} without a 'file_name'; re-export the model."
+        )
+    check_int(record.get("threads"), caller=caller, name="threads", minimum=1, optional=True)
+    check_int(record.get("batch_size"), caller=caller, name="batch_size", minimum=1, optional=True)
+
+
+def _check_cascade_record(record: Any) -> None:
+    if not isinstance(record, dict) or not isinstance(record.get("cheap"), str) or not record["cheap"]:
+        raise ValueError(
+            f"ServingRecipe.cascade got {record!r}; expected a dict with 'cheap' (a reranker spec, e.g. a "
+            "distilled student's directory) and 'shortlist' (a positive int)."
+        )
+    check_int(record.get("shortlist"), caller="ServingRecipe.cascade", name="shortlist", minimum=1)
+
+
+def backend_options(recipe: ServingRecipe | None) -> dict[str, Any]:
+    """The ``model_kwargs`` that serve an exported model the way its recipe's backend record says.
+
+    OpenVINO gets its compute precision and thread count (``ov_config``). ONNX Runtime and torch
+    were measured with their own thread defaults, so they get nothing, nor do models without a record.
+
+    Example:
+        >>> record = {"backend": "openvino", "file_name": "openvino/openvino_model.xml",
+        ...           "precision": "bf16", "threads": 2}
+        >>> backend_options(ServingRecipe(backend=record))["ov_config"]["INFERENCE_PRECISION_HINT"]
+        'bf16'
+    """
+    record = recipe.backend if recipe is not None else None
+    if not record or record["backend"] != "openvino":
+        return {}
+    config = {"INFERENCE_PRECISION_HINT": "bf16" if record.get("precision") == "bf16" else "f32"}
+    if record.get("threads"):
+        config["INFERENCE_NUM_THREADS"] = str(record["threads"])
+    return {"ov_config": config}
 
 
 class FromRecipe:

@@ -8,18 +8,25 @@ which is what the adapters, the funnel and the commands accept.
 
 from __future__ import annotations
 
+from xrerank.scoring.cascade import CascadeReranker
 from xrerank.scoring.late_interaction import LateInteractionReranker, LateInteractionStats
 from xrerank.scoring.micro_batching import MicroBatching
+from xrerank.scoring.pairwise import PairwiseReranker
 from xrerank.scoring.protocol import RerankerProtocol
 from xrerank.scoring.ranking import RankedItem
 from xrerank.scoring.reranker import Reranker, RerankerStats
+from xrerank.scoring.seq2seq import Seq2SeqModel, Seq2SeqReranker
 
 __all__ = [
+    "CascadeReranker",
     "LateInteractionReranker",
     "LateInteractionStats",
     "MicroBatching",
+    "PairwiseReranker",
     "RankedItem",
     "Reranker",
     "RerankerProtocol",
     "RerankerStats",
+    "Seq2SeqModel",
+    "Seq2SeqReranker",
 ]

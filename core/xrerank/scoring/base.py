@@ -20,6 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
+from xrerank.models.loading import check_model_exists
 from xrerank.scoring.ranking import RankingMethods
 from xrerank.validation import check_int
 
@@ -54,12 +55,15 @@ class RerankerBase(RankingMethods, Generic[ModelT, StatsT]):
         0
     """
 
-    #: The counters' dataclass; its fields name the counters.
+    #: The counters' dataclass; its fields name the counters. Give it ``non_finite_scores``:
+    #: :class:`~xrerank.scoring.ranking.RankingMethods` counts scores that are not finite there.
     _STATS: ClassVar[type[Any]]
     #: Scores or passage vectors kept between calls (set by ``_init_own_runtime``; has ``clear()``).
     _cache: Any
     #: The model object a user may pass instead of a name, as error messages name it.
     _MODEL_CLASS: ClassVar[str]
+    #: The module of ``_MODEL_CLASS``, as error messages name it.
+    _MODEL_MODULE: ClassVar[str] = "sentence_transformers"
     #: Smallest ``max_length`` accepted.
     _MIN_MAX_LENGTH: ClassVar[int] = 8
     _THREAD_NAME: ClassVar[str] = "xrerank"
@@ -97,6 +101,7 @@ class RerankerBase(RankingMethods, Generic[ModelT, StatsT]):
         if isinstance(model, str):
             if not model.strip():
                 raise ValueError(f"{name} got an empty model name; pass a hub name or a local directory.")
+            check_model_exists(model)  # a missing local path fails now, not at the first query
             self.model_name: str = model
             self._model: ModelT | None = None
         elif self._accepts(model):
@@ -105,7 +110,7 @@ class RerankerBase(RankingMethods, Generic[ModelT, StatsT]):
         else:
             raise TypeError(
                 f"{name} got a {type(model).__name__} as model; expected a hub name, a local path or a "
-                f"sentence_transformers.{self._MODEL_CLASS}.{self._wrong_model_hint(model)}"
+                f"{self._MODEL_MODULE}.{self._MODEL_CLASS}.{self._wrong_model_hint(model)}"
             )
         self._owns_model = self._model is None
         self.device = device
@@ -211,6 +216,11 @@ class RerankerBase(RankingMethods, Generic[ModelT, StatsT]):
         with self._stats_lock:
             for name, value in increments.items():
                 self._counts[name] += value
+
+    def _count_non_finite(self, count: int) -> None:
+        # Every reranker's stats should have this field; one that lacks it still ranks them last.
+        if "non_finite_scores" in self._counts:
+            self._count(non_finite_scores=count)
 
     def clear_cache(self) -> None:
         """Forget everything cached (scores or passage vectors); the counters are kept."""

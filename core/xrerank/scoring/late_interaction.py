@@ -45,6 +45,8 @@ class LateInteractionStats:
         evictions: Passages dropped from the cache to stay within ``cache_mb``.
         queries_encoded: Distinct queries run through the encoder.
         batches: Forward passes run (queries and passages).
+        non_finite_scores: Scores that came out NaN or infinite (they rank last; see
+            :mod:`xrerank.scoring.ranking`).
     """
 
     passages_requested: int = 0
@@ -53,6 +55,7 @@ class LateInteractionStats:
     evictions: int = 0
     queries_encoded: int = 0
     batches: int = 0
+    non_finite_scores: int = 0
 
 
 class LateInteractionReranker(RerankerBase["SentenceTransformer", LateInteractionStats]):

@@ -6,8 +6,12 @@ ColBERT-style :class:`xrerank.LateInteractionReranker`. Anything with the same
 stand in for either in the LangChain and LlamaIndex adapters.
 
 A reranker is named in text (adapter ``model=``, CLI arguments, serialised adapters) by
-a *spec*: a cross-encoder's hub name or directory as is, and ``late:`` followed by an
-encoder's name or directory for late interaction.
+a *spec*: a cross-encoder's hub name or directory as is, ``late:`` followed by an
+encoder's name or directory for late interaction, and ``remote:`` followed by the URL of
+a served model (``xrerank serve``; :class:`xrerank.scoring.remote.RemoteReranker`).
+``monot5:`` names a sequence-to-sequence reranker (:class:`xrerank.Seq2SeqReranker`) and
+``duot5:PAIRWISE_MODEL,FIRST_STAGE_SPEC`` a pairwise stage over a first one
+(:class:`xrerank.PairwiseReranker`).
 
 Example:
     >>> spec_kind("late:./minilm")
@@ -30,10 +34,19 @@ if TYPE_CHECKING:
 # Classes are imported only when a spec names them.
 SPEC_KINDS: dict[str, str] = {
     "late": "xrerank.scoring.late_interaction:LateInteractionReranker",
+    "remote": "xrerank.scoring.remote:RemoteReranker",
+    "cascade": "xrerank.scoring.cascade:CascadeReranker",
+    "monot5": "xrerank.scoring.seq2seq:Seq2SeqReranker",
+    # duot5:PAIRWISE_MODEL[,FIRST_STAGE_SPEC]: the first stage defaults to monoT5.
+    "duot5": "xrerank.scoring.pairwise:PairwiseReranker",
 }
 # What the error for an empty spec suggests, per kind.
 SPEC_EXAMPLES: dict[str, str] = {
     "late": "sentence-transformers/all-MiniLM-L6-v2",
+    "remote": "http://127.0.0.1:8000",
+    "cascade": "./my-reranker (a model directory whose serving recipe names its cascade)",
+    "monot5": "castorini/monot5-base-msmarco",
+    "duot5": "castorini/duot5-base-msmarco,monot5:castorini/monot5-base-msmarco",
 }
 
 
@@ -128,8 +141,8 @@ def spec_of(reranker: RerankerProtocol) -> str:
 
     Example:
         >>> from xrerank import LateInteractionReranker
-        >>> spec_of(LateInteractionReranker("./minilm"))
-        'late:./minilm'
+        >>> spec_of(LateInteractionReranker("./my-reranker"))
+        'late:./my-reranker'
     """
     for kind, target in SPEC_KINDS.items():
         module, _, name = target.partition(":")

@@ -4,11 +4,18 @@
 with :func:`select_ranked`, so :class:`xrerank.Reranker` and
 :class:`xrerank.LateInteractionReranker` accept, refuse and order exactly alike.
 A reranker supplies two methods: ``_final_scores(pairs)`` and its async twin.
+
+A score that is not finite (NaN or infinite: half precision overflowing on a GPU is the
+usual cause) never scrambles a ranking: ``score`` hands it back as is, so callers see it,
+while ``rank`` puts it after every finite score, in input order, and no threshold keeps it.
+Each call that meets one logs a warning and adds to the reranker's
+``stats.non_finite_scores``. With fusion, the finite scores are fused among themselves.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -46,16 +53,22 @@ def select_ranked(
 
     With ``reranker_scores`` (``scores`` are then fused), items keep the reranker's own score
     beside the fused one, and ``threshold`` applies to the reranker's own score, whose range the
-    caller knows.
+    caller knows. An item whose score is not finite (NaN, infinite) ranks after every finite
+    one, in input order, and never passes a threshold.
 
     Example:
         >>> [item.index for item in select_ranked(["a", "b", "c"], [0.1, 0.9, 0.9], top_k=2, threshold=None)]
         [1, 2]
+        >>> [item.index for item in select_ranked(["a", "b", "c"], [float("nan"), 0.2, 0.7], top_k=None,
+        ...     threshold=None)]
+        [2, 1, 0]
     """
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     own = scores if reranker_scores is None else reranker_scores
+    finite = [math.isfinite(scores[i]) and math.isfinite(own[i]) for i in range(len(scores))]
+    # NaN compares false with everything, so it must never reach the sort key.
+    order = sorted(range(len(scores)), key=lambda i: (0, -scores[i], i) if finite[i] else (1, 0.0, i))
     if threshold is not None:
-        order = [i for i in order if own[i] >= threshold]
+        order = [i for i in order if finite[i] and own[i] >= threshold]
     ranked = [
         RankedItem(
             index=i,
@@ -93,11 +106,33 @@ class RankingMethods:
     async def _final_scores_later(self, pairs: list[tuple[str, str]]) -> list[float]:
         raise NotImplementedError
 
+    def _count_non_finite(self, count: int) -> None:
+        """Add ``count`` to the reranker's ``non_finite_scores`` counter, where it keeps counters."""
+
     def _caller(self, method: str) -> str:
         return f"{type(self).__name__}.{method}"
 
+    def _watched(self, scores: list[float], method: str) -> list[float]:
+        """``scores`` as they are, after warning about (and counting) any that is not finite."""
+        bad = [position for position, value in enumerate(scores) if not math.isfinite(value)]
+        if bad:
+            self._count_non_finite(len(bad))
+            logger.warning(
+                "%s: %d of %d scores are not finite (NaN or infinite; first at position %d); rankings put "
+                "them last, in input order. Half precision overflowing on a GPU is the usual cause: load the "
+                "model in fp32 (Reranker(..., dtype='fp32')). Running total in stats.non_finite_scores.",
+                self._caller(method),
+                len(bad),
+                len(scores),
+                bad[0],
+            )
+        return scores
+
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
         """Score each text against ``query``; scores come back in input order.
+
+        Empty texts are scored like any other (stores do hold empty chunks). A score that is
+        not finite comes back as is, with a warning (see the module notes).
 
         Example:
             >>> scores = reranker.score("capital of France", ["Paris is the capital.", "Bananas."])
@@ -106,7 +141,7 @@ class RankingMethods:
         """
         query = check_query(query, caller=self._caller("score"))
         items = check_texts(texts, caller=self._caller("score"))
-        return self._final_scores([(query, text) for text in items])
+        return self._watched(self._final_scores([(query, text) for text in items]), "score")
 
     def score_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
         """Score arbitrary ``(query, text)`` pairs; scores come back in input order.
@@ -115,7 +150,8 @@ class RankingMethods:
             >>> len(reranker.score_pairs([("q1", "text a"), ("q2", "text b")]))
             2
         """
-        return self._final_scores(check_pairs(pairs, caller=self._caller("score_pairs")))
+        scores = self._final_scores(check_pairs(pairs, caller=self._caller("score_pairs")))
+        return self._watched(scores, "score_pairs")
 
     def rank(
         self,
@@ -129,10 +165,11 @@ class RankingMethods:
         """Order ``texts`` by relevance to ``query``, best first.
 
         Ties keep input order. ``threshold`` drops items whose reranker score is below it and
-        is applied before ``top_k``. ``retriever_scores`` (one per text: the first stage's
-        scores, or :func:`~xrerank.scoring.fusion.rank_evidence` for texts that arrived ranked)
-        are fused with the reranker's scores when the reranker has a ``fusion_weight`` (from
-        its serving recipe); each item then keeps its own score in ``reranker_score``.
+        is applied before ``top_k``. A score that is not finite ranks last (see the module notes).
+        ``retriever_scores`` (one per text: the first stage's scores, or
+        :func:`~xrerank.scoring.fusion.rank_evidence` for texts that arrived ranked) are fused
+        with the reranker's scores when the reranker has a ``fusion_weight`` (from its serving
+        recipe); each item then keeps its own score in ``reranker_score``.
 
         Example:
             >>> ranked = reranker.rank("capital of France", texts, top_k=2)
@@ -141,19 +178,21 @@ class RankingMethods:
         """
         top_k = check_top_k(top_k, caller=self._caller("rank"))
         threshold = check_threshold(threshold, caller=self._caller("rank"))
+        query = check_query(query, caller=self._caller("rank"))
         items = check_texts(texts, caller=self._caller("rank"))
-        scores = self.score(query, items)
+        scores = self._watched(self._final_scores([(query, text) for text in items]), "rank")
         return self._ranked(items, scores, top_k, threshold, retriever_scores, "rank")
 
     async def ascore(self, query: str, texts: Sequence[str]) -> list[float]:
         """Async :meth:`score`: the model runs off the event loop."""
         query = check_query(query, caller=self._caller("ascore"))
         items = check_texts(texts, caller=self._caller("ascore"))
-        return await self._final_scores_later([(query, text) for text in items])
+        return self._watched(await self._final_scores_later([(query, text) for text in items]), "ascore")
 
     async def ascore_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[float]:
         """Async :meth:`score_pairs`."""
-        return await self._final_scores_later(check_pairs(pairs, caller=self._caller("ascore_pairs")))
+        scores = await self._final_scores_later(check_pairs(pairs, caller=self._caller("ascore_pairs")))
+        return self._watched(scores, "ascore_pairs")
 
     async def arank(
         self,
@@ -175,7 +214,7 @@ class RankingMethods:
         threshold = check_threshold(threshold, caller=self._caller("arank"))
         query = check_query(query, caller=self._caller("arank"))
         items = check_texts(texts, caller=self._caller("arank"))
-        scores = await self._final_scores_later([(query, text) for text in items])
+        scores = self._watched(await self._final_scores_later([(query, text) for text in items]), "arank")
         return self._ranked(items, scores, top_k, threshold, retriever_scores, "arank")
 
     def _ranked(
@@ -203,5 +242,10 @@ class RankingMethods:
                 f"{self._caller(method)} got {len(retriever_scores)} retriever_scores for {len(items)} "
                 "texts; expected one per text."
             )
-        fused = fuse_scores(scores, retriever_scores, weight)
+        # Fuse the finite scores among themselves: one NaN would make every z-score NaN.
+        finite = [position for position, value in enumerate(scores) if math.isfinite(value)]
+        fused = [math.nan] * len(scores)
+        blended = fuse_scores([scores[i] for i in finite], [retriever_scores[i] for i in finite], weight)
+        for position, value in zip(finite, blended, strict=True):
+            fused[position] = value
         return select_ranked(items, fused, top_k=top_k, threshold=threshold, reranker_scores=scores)

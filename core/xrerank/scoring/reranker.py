@@ -17,6 +17,7 @@ from xrerank.models.serving_recipe import (
     LONG_PASSAGE_MODES,
     LongPassages,
     ServingRecipe,
+    backend_options,
     read_recipe,
     settle,
 )
@@ -48,6 +49,8 @@ class RerankerStats:
         truncated_pairs: Scored pairs longer than ``max_length`` tokens, cut to fit.
         split_passages: Passages cut into several windows (``long_passages="max_window"``).
         batches: Forward passes run.
+        non_finite_scores: Scores that came out NaN or infinite (they rank last; see
+            :mod:`xrerank.scoring.ranking`).
     """
 
     pairs_requested: int = 0
@@ -58,6 +61,7 @@ class RerankerStats:
     truncated_pairs: int = 0
     split_passages: int = 0
     batches: int = 0
+    non_finite_scores: int = 0
 
 
 class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
@@ -193,7 +197,9 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         self.activation: Activation = activation
         self.micro_batching = micro_batching
         self.backend = backend
-        self.model_kwargs = dict(model_kwargs or {})
+        # An exported model's recipe records the precision and threads it was measured fastest with.
+        served_options = backend_options(recipe) if backend == "auto" else {}
+        self.model_kwargs = {**served_options, **dict(model_kwargs or {})}
         self.dtype = dtype
         self.long_passages: LongPassages = long_passages
         self.recipe: ServingRecipe | None = recipe

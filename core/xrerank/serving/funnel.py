@@ -41,6 +41,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from xrerank.errors import RankingParseError
+from xrerank.scoring.protocol import reranker_from_spec
 from xrerank.serving.funnel_config import FunnelConfig
 from xrerank.serving.funnel_result import FunnelItem, FunnelReport, FunnelResult, LLMStatus, StageReport
 from xrerank.serving.listwise_prompt import parse_ranking
@@ -76,7 +77,8 @@ class Funnel:
         retriever: Stage 1: any object with ``search(query, k) -> list[Candidate]`` (every
             :class:`xrerank.mining.sources.CandidateSource`). LangChain and LlamaIndex retrievers go through
             ``langchain_xrerank.RetrieverSource`` / ``llamaindex_xrerank.RetrieverSource``.
-        reranker: Stage 2: an :class:`xrerank.Reranker` (or anything with the same ``rank``).
+        reranker: Stage 2: an :class:`xrerank.Reranker` (or anything with the same ``rank``), or a
+            reranker spec such as ``"./my-reranker"`` or ``"monot5:./monot5"`` (built with its defaults).
         llm: Stage 3, optional: a callable ``prompt -> text`` (sync or async), e.g.
             ``langchain_xrerank.LangChainListwiseLLM(chat_model)``.
         config: Stage sizes and the stage-3 prompt (:class:`FunnelConfig`).
@@ -102,7 +104,7 @@ class Funnel:
     def __init__(
         self,
         retriever: SearchesCandidates,
-        reranker: RanksTexts,
+        reranker: RanksTexts | str,
         *,
         llm: LLMCallable | None = None,
         config: FunnelConfig | None = None,
@@ -118,6 +120,8 @@ class Funnel:
                 f"Funnel got {type(retriever).__name__} as retriever; expected a CandidateSource "
                 f"(an object with search(query, k)).{hint}"
             )
+        if isinstance(reranker, str):
+            reranker = reranker_from_spec(reranker)
         if not callable(getattr(reranker, "rank", None)):
             raise TypeError(
                 f"Funnel got {type(reranker).__name__} as reranker; expected an xrerank.Reranker."

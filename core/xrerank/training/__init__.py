@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from xrerank.training.config import TrainingConfig
 from xrerank.training.distill import DistillationConfig, DistillationResult, distill_bi_encoder
+from xrerank.training.distill_reranker import (
+    RerankerDistillationConfig,
+    RerankerDistillationResult,
+    distill_reranker,
+)
 from xrerank.training.finetune import finetune
 from xrerank.training.trainer import TrainResult, train
 from xrerank.training.tune import TuneConfig, TuneDidNotHelp, TuneResult, recipe_training_config, tune
@@ -16,12 +21,15 @@ from xrerank.training.tune import TuneConfig, TuneDidNotHelp, TuneResult, recipe
 __all__ = [
     "DistillationConfig",
     "DistillationResult",
+    "RerankerDistillationConfig",
+    "RerankerDistillationResult",
     "TrainResult",
     "TrainingConfig",
     "TuneConfig",
     "TuneDidNotHelp",
     "TuneResult",
     "distill_bi_encoder",
+    "distill_reranker",
     "finetune",
     "recipe_training_config",
     "train",

@@ -53,6 +53,12 @@ class BaseTrainingConfig:
         allow_pickle_weights: Load a model (given as a path or name) whose weights are pickle
             files (``pytorch_model.bin``); they can run code when loaded, so only for models you
             trust. Off: such models are refused (see :mod:`xrerank.models.weights_safety`).
+        report_to: Experiment trackers the trainer reports to, as transformers names them:
+            ``"tensorboard"``, ``"mlflow"``, ``"wandb"``, several joined by commas
+            (``"tensorboard,mlflow"``), ``"all"`` for every installed one, or ``"none"``.
+            TensorBoard's event files go to ``<output_dir>.checkpoints/runs/`` (or
+            ``$TENSORBOARD_LOGGING_DIR``) and are kept.
+        run_name: The run's name in the tracker (None: the tracker's default).
 
     Example:
         >>> TrainingConfig(epochs=2).checkpoint_dir
@@ -75,6 +81,8 @@ class BaseTrainingConfig:
     show_progress: bool = True
     device: str | None = None
     allow_pickle_weights: bool = False
+    report_to: str = "none"
+    run_name: str | None = None
 
     # The shortest max_length that still leaves the model something to read.
     MIN_MAX_LENGTH: ClassVar[int] = 8
@@ -95,6 +103,9 @@ class BaseTrainingConfig:
             raise ValueError(
                 f"{caller} got allow_pickle_weights={self.allow_pickle_weights!r}; expected True or False."
             )
+        _check_report_to(self.report_to, caller)
+        if self.run_name is not None and not isinstance(self.run_name, str):
+            raise ValueError(f"{caller} got run_name={self.run_name!r}; expected a string or None.")
 
     def _check_positive(self, name: str, *, none_means: str | None = None) -> None:
         """Refuse anything but a positive finite number (or None where ``none_means`` says what it does)."""
@@ -126,6 +137,16 @@ class BaseTrainingConfig:
                 f"{cls.__name__} got unknown options {unknown}; expected a subset of {sorted(known)}."
             )
         return cls(**data)
+
+    @property
+    def trackers(self) -> list[str]:
+        """``report_to`` as the trainer's list of tracker names.
+
+        Example:
+            >>> TrainingConfig(report_to="tensorboard, mlflow").trackers
+            ['tensorboard', 'mlflow']
+        """
+        return [name.strip() for name in self.report_to.split(",")]
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -213,3 +234,12 @@ class TrainingConfig(BaseTrainingConfig):
             )
         self._check_positive("head_learning_rate", none_means="same as learning_rate")
         self._check_positive("pos_weight", none_means="positives weigh as much as negatives")
+
+
+def _check_report_to(report_to: object, caller: str) -> None:
+    """Refuse anything but tracker names (the trainer checks that each one is installed)."""
+    if not (isinstance(report_to, str) and all(name.strip() for name in report_to.split(","))):
+        raise ValueError(
+            f"{caller} got report_to={report_to!r}; expected a tracker name such as 'tensorboard', "
+            "'mlflow' or 'wandb', several joined by commas, 'all' or 'none'."
+        )

@@ -265,6 +265,7 @@ def distill_bi_encoder(
     config: DistillationConfig | None = None,
     *,
     student: SentenceTransformer | None = None,
+    callbacks: list[Any] | None = None,
 ) -> DistillationResult:
     """Train a bi-encoder to reproduce a cross-encoder's scores, and save it.
 
@@ -277,6 +278,8 @@ def distill_bi_encoder(
             teacher scores already on the examples.
         config: Loss and settings; defaults to :class:`DistillationConfig`'s defaults.
         student: An already loaded SentenceTransformer to train in place instead of ``config.student``.
+        callbacks: ``transformers.TrainerCallback`` objects handed to the trainer (with
+            ``config.report_to``, how a run is followed in TensorBoard, MLflow or W&B).
 
     Returns:
         A :class:`DistillationResult`; ``model_path`` is a plain SentenceTransformer directory,
@@ -328,7 +331,8 @@ def distill_bi_encoder(
     if student is None:
         student = load_student(config)
     student.max_seq_length = config.max_length
-    # The trainer wants a working folder even with save_strategy="no"; it is removed afterwards.
+    # The trainer wants a working folder even with save_strategy="no"; it is removed afterwards
+    # unless a tracker wrote its event files there (``runs/``).
     checkpoints = config.checkpoint_dir
     remove_checkpoints = not checkpoints.exists()
     args = SentenceTransformerTrainingArguments(
@@ -344,7 +348,8 @@ def distill_bi_encoder(
         logging_steps=config.logging_steps,
         save_strategy="no",
         disable_tqdm=not config.show_progress,
-        report_to="none",
+        report_to=config.trackers,
+        run_name=config.run_name,
         use_cpu=config.device == "cpu",
     )
     trainer = SentenceTransformerTrainer(
@@ -352,6 +357,7 @@ def distill_bi_encoder(
         args=args,
         train_dataset=datasets.Dataset.from_list(rows),
         loss=build_distillation_loss(student, config),
+        callbacks=callbacks,
     )
     logger.info(
         "Distilling into %s: %d rows (loss=%s), %d teacher pairs.",
@@ -365,7 +371,7 @@ def distill_bi_encoder(
     train_seconds = time.perf_counter() - started
     # save_model_atomically only calls model.save(path), which a SentenceTransformer has too.
     save_model_atomically(cast(Any, student), output_dir, overwrite=config.overwrite)
-    if remove_checkpoints:
+    if remove_checkpoints and not (checkpoints / "runs").exists():
         shutil.rmtree(checkpoints, ignore_errors=True)
     return DistillationResult(
         model_path=output_dir,

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 from xrerank.evaluation.eval_set import EvalSet
 from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
 from xrerank.examples import TrainingExample
-from xrerank.training.config import TrainingConfig
+from xrerank.models.serving_recipe import recipe_path
+from xrerank.training.config import MINILM_ALIAS, TrainingConfig
+from xrerank.training.seq2seq_training import is_seq2seq_checkpoint, train_seq2seq
 from xrerank.training.start_model import gets_a_fresh_head, load_start_model
 from xrerank.training.trainer import TrainResult, train
 from xrerank.training.window_cut import require_a_ranking_start
@@ -43,6 +45,8 @@ INFO_FILE = "xrerank_training.json"
 METRICS = ("ndcg@10", "mrr@10")
 # The card's text, with $placeholders; shipped as package data beside this module.
 CARD_TEMPLATE = "model_card_template.md"
+# The hub id of the weights behind the "minilm" alias, for the card's ``base_model``.
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def _measure(model: CrossEncoder, eval_set: EvalSet, config: TrainingConfig) -> dict[str, Any]:
@@ -79,6 +83,8 @@ def finetune(
     cold_start_epochs: float = 1.0,
     cold_start_config: TrainingConfig | None = None,
     before_save: Callable[[CrossEncoder, Path], None] | None = None,
+    callbacks: list[Any] | None = None,
+    measure_before: bool = True,
 ) -> Path:
     """Fine-tune a reranker, measure it before and after, save it with a model card.
 
@@ -98,9 +104,13 @@ def finetune(
         cold_start_config: Settings of the cold-start stage (e.g. fewer negatives per pseudo-query
             than the log stage uses); by default ``config`` with ``cold_start_epochs``. Its output
             directory, resume and long-passage settings are the stage's own.
-        before_save: Called with the trained model and the staging directory after the card is
-            written and before the directory is renamed into place, to add files that must be
-            saved atomically with the model (e.g. its serving recipe).
+        before_save: Called with the trained model and the staging directory before the card is
+            written and the directory is renamed into place, to add files that must be saved
+            atomically with the model (e.g. its serving recipe, which the card then shows).
+        callbacks: ``transformers.TrainerCallback`` objects handed to the trainer of every stage
+            (with ``config.report_to``, how a run is followed in TensorBoard, MLflow or W&B).
+        measure_before: Score the start model on ``eval_set`` before training. False skips it
+            (the card says "not measured"): a fresh head ranks at random, so scoring it only costs time.
 
     Returns:
         The model directory: a plain sentence-transformers CrossEncoder with ``README.md``
@@ -112,13 +122,15 @@ def finetune(
             path = finetune(examples, TrainingConfig(loss="bce", output_dir="out"))
     """
     config = config or TrainingConfig()
+    if is_seq2seq_checkpoint(config.base_model):
+        return _finetune_seq2seq(examples, config, eval_set, cold_start, before_save, callbacks)
     if isinstance(eval_set, Sequence):
         eval_set = EvalSet.from_examples(eval_set) if eval_set else None
     if not cold_start:
         # Refuse windows from a fresh head before any model is loaded or measured.
         require_a_ranking_start(config, gets_a_fresh_head(config))
     model, fresh_head = load_start_model(config)
-    before = _measure(model, eval_set, config) if eval_set is not None else None
+    before = _measure(model, eval_set, config) if eval_set is not None and measure_before else None
     stage1: TrainResult | None = None
     stage_dir: Path | None = None
     if cold_start:
@@ -137,6 +149,7 @@ def finetune(
             ),
             model=model,
             fresh_head=fresh_head,
+            callbacks=callbacks,
         )
         # train() trained ``model`` in place: the log stage goes on from it, with one learning rate.
         fresh_head = False
@@ -145,17 +158,43 @@ def finetune(
         after = _measure(model, eval_set, config) if eval_set is not None else None
         info = _training_info(examples, config, stage1, cold_start, before, after)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
-        (staging / CARD_FILE).write_text(model_card(info), encoding="utf-8")
         if before_save is not None:
             before_save(model, staging)
+        # Last, so that the card shows the serving recipe ``before_save`` may have written; sections
+        # it added to the card (tune's serving evidence) follow the generated card.
+        recipe = recipe_path(staging)
+        info["recipe"] = json.loads(recipe.read_text(encoding="utf-8")) if recipe.is_file() else None
+        card = staging / CARD_FILE
+        added = card.read_text(encoding="utf-8") if card.is_file() else ""
+        card.write_text(model_card(info) + added, encoding="utf-8")
 
-    result = train(examples, config, model=model, fresh_head=fresh_head, before_save=write_card)
+    result = train(
+        examples, config, model=model, fresh_head=fresh_head, before_save=write_card, callbacks=callbacks
+    )
     if stage_dir is not None:
         shutil.rmtree(stage_dir, ignore_errors=True)
     logger.info(
         "Fine-tuned reranker saved to %s (%d steps, %.0fs).", result.model_path, result.steps, result.seconds
     )
     return result.model_path
+
+
+def _finetune_seq2seq(
+    examples: Sequence[TrainingExample],
+    config: TrainingConfig,
+    eval_set: object,
+    cold_start: object,
+    before_save: Callable[[Any, Path], None] | None,
+    callbacks: list[Any] | None,
+) -> Path:
+    """A monoT5-style start model: trained on its answer words (:mod:`~xrerank.training.seq2seq_training`)."""
+    if eval_set is not None or cold_start:
+        raise ValueError(
+            f"finetune got a seq2seq start model ({config.base_model!r}) with eval_set= or cold_start=; "
+            "for seq2seq models it trains on the examples only. Leave them out and evaluate the saved "
+            "model with EvalSet.evaluate(Seq2SeqReranker(path))."
+        )
+    return train_seq2seq(examples, config, callbacks=callbacks, before_save=before_save).model_path
 
 
 def _training_info(
@@ -199,6 +238,8 @@ def _metrics_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -
             rows.append(f"| {name} | " + " | ".join(f"{values[m]:.4f}" for m in METRICS) + " |")
 
     add("retriever alone", after.get("retriever"))
+    if before is None:
+        rows.append("| reranker before fine-tuning | " + " | ".join(["not measured"] * len(METRICS)) + " |")
     add("reranker before fine-tuning", (before or {}).get("reranker"))
     add("reranker after fine-tuning", after.get("reranker"))
     if "fused" in after:
@@ -226,11 +267,29 @@ def _fusion_note(after: dict[str, Any]) -> str:
     )
 
 
+def _card_base_model(base_model: str | None) -> str:
+    """A hub id (or the path trained from) for the card's ``base_model``, never the "minilm" alias."""
+    if base_model is None or base_model == MINILM_ALIAS:
+        return MINILM_HUB_ID
+    return base_model
+
+
+def _recipe_rows(recipe: dict[str, Any] | None) -> str:
+    if not recipe:
+        return "None saved: `Reranker` serves the model with its defaults."
+    rows = ["How `xrerank.Reranker` serves this model (`xrerank_serving.json`):", ""]
+    rows += [f"- `{key}`: `{json.dumps(value)}`" for key, value in recipe.items() if value is not None]
+    return "\n".join(rows)
+
+
 def model_card(info: dict[str, Any]) -> str:
     """The Markdown model card written next to the weights (text: ``model_card_template.md``).
 
     Example:
-        >>> "xrerank" in model_card({"data": {}, "config": {}, "metrics_before": None, "metrics_after": None})
+        >>> card = model_card({"config": {"base_model": "minilm"}, "recipe": {"max_length": 96}})
+        >>> "base_model: sentence-transformers/all-MiniLM-L6-v2" in card, "pipeline_tag: text-ranking" in card
+        (True, True)
+        >>> "- `max_length`: `96`" in card
         True
     """
     config = info.get("config", {})
@@ -242,7 +301,8 @@ def model_card(info: dict[str, Any]) -> str:
         negatives=data.get("negatives", 0),
         cold_start_examples=data.get("cold_start_examples", 0),
         loss=config.get("loss"),
-        base_model=config.get("base_model"),
+        base_model=_card_base_model(config.get("base_model")),
+        recipe=_recipe_rows(info.get("recipe")),
         serving_note=_serving_note(config),
         settings="\n".join(f"- `{k}`: `{v}`" for k, v in config.items() if k != "show_progress"),
         metrics="\n".join(_metrics_rows(info.get("metrics_before"), info.get("metrics_after"))),

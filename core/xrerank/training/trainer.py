@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from xrerank._optional import require
 from xrerank.examples import TrainingExample
+from xrerank.output_files import check_output_dir
 from xrerank.training.checkpoints import checkpoint_to_resume, save_model_atomically
 from xrerank.training.config import TrainingConfig
 from xrerank.training.losses import build_loss
@@ -131,6 +132,7 @@ def train(
         loss=build_loss(model, config),
         callbacks=callbacks,
     )
+    _log_entries_to_logging(trainer)
     logger.info(
         "Training %s on %d rows (loss=%s, fresh head=%s).",
         config.base_model,
@@ -154,13 +156,39 @@ def train(
     )
 
 
+def _log_entries_to_logging(trainer: Any) -> None:
+    """Send the trainer's log entries (loss, learning rate...) to logging, not to stdout as raw dicts.
+
+    transformers prints each entry through its progress bar (or ``print`` without one); a
+    command's stdout carries its results only. The progress bar itself stays.
+    """
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    def log_entry(state: Any, logs: Any) -> None:
+        if state.is_world_process_zero and logs:
+            entry = {key: value for key, value in logs.items() if key != "total_flos"}
+            logger.info("step %d: %s", state.global_step, entry)
+
+    class LoggedProgress(ProgressCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            log_entry(state, logs)
+
+    class LoggedEntries(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            log_entry(state, logs)
+
+    had_bar = trainer.pop_callback(ProgressCallback) is not None
+    trainer.pop_callback(PrinterCallback)
+    trainer.add_callback(LoggedProgress() if had_bar else LoggedEntries())
+
+
 def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
 def _refuse_existing_output(config: TrainingConfig) -> None:
     # Only the main process saves; under torchrun the others need not look.
-    output_dir = Path(config.output_dir)
+    output_dir = check_output_dir(config.output_dir, what="output_dir")
     if output_dir.exists() and not config.overwrite and _is_main_process():
         raise FileExistsError(
             f"Output directory {output_dir} already exists; set overwrite=True (--overwrite) "
@@ -227,7 +255,8 @@ def _training_arguments(
         save_steps=config.save_steps or 500,
         save_total_limit=config.save_total_limit,
         disable_tqdm=not config.show_progress,
-        report_to="none",
+        report_to=config.trackers,
+        run_name=config.run_name,
         use_cpu=config.device == "cpu",
         dataloader_drop_last=False,
         # Pinned host memory only speeds up copies to an accelerator.
@@ -247,7 +276,9 @@ def _save(
         hook = (lambda staging: before_save(model, staging)) if before_save is not None else None
         save_model_atomically(model, config.output_dir, overwrite=config.overwrite, before_rename=hook)
         checkpoints = config.checkpoint_dir
-        if config.save_steps is None and checkpoints.is_dir() and not any(checkpoints.glob("checkpoint-*")):
+        # The folder goes unless it holds checkpoints or a tracker's event files (``runs/``).
+        kept = [*checkpoints.glob("checkpoint-*"), *checkpoints.glob("runs")]
+        if config.save_steps is None and checkpoints.is_dir() and not kept:
             shutil.rmtree(checkpoints, ignore_errors=True)
     if trainer.accelerator.num_processes > 1:
         trainer.accelerator.wait_for_everyone()

@@ -23,6 +23,7 @@ Example (trains for minutes, so shown rather than run)::
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -44,7 +45,7 @@ from xrerank.models.serving_recipe import (
     write_recipe,
 )
 from xrerank.training.config import TrainingConfig
-from xrerank.training.finetune import finetune
+from xrerank.training.finetune import INFO_FILE, finetune
 from xrerank.training.serving_choice import append_to_card, choose_serving
 from xrerank.training.start_model import gets_a_fresh_head
 from xrerank.validation import check_int, check_number
@@ -154,6 +155,9 @@ class TuneResult:
         counts: Sizes of each stage (log records, training/validation queries, examples).
         validation_set: The validation queries with the store's candidates, for further checks
             (e.g. choosing other fusion weights on the same held-out queries).
+        before: ``{metric: value}`` (NDCG@10, MRR@10) of the start model on the validation queries,
+            before any training; None when not measured: a plain encoder starts from a fresh head,
+            which ranks at random, so scoring it would only cost time.
     """
 
     model_path: Path
@@ -162,6 +166,7 @@ class TuneResult:
     beats_retriever: bool
     counts: dict[str, int]
     validation_set: EvalSet
+    before: dict[str, float] | None
 
 
 class TuneDidNotHelp(RuntimeError):
@@ -176,6 +181,7 @@ def tune(
     *,
     training: TrainingConfig | None = None,
     titles: Mapping[str, str] | None = None,
+    callbacks: list[Any] | None = None,
 ) -> TuneResult:
     """Run the whole recipe: cold start, mining, two training stages, serving choices on validation.
 
@@ -190,6 +196,8 @@ def tune(
             is where the model is saved, its ``seed`` and ``show_progress`` hold for every stage.
         titles: ``{doc_id: title}`` when documents have titles: they become pseudo-queries
             (shown against the documents' text without the title).
+        callbacks: ``transformers.TrainerCallback`` objects handed to the trainer of both stages
+            (with ``training.report_to``, how a run is followed in TensorBoard, MLflow or W&B).
 
     Returns:
         A :class:`TuneResult`; the model directory holds the serving recipe and a model card
@@ -229,7 +237,8 @@ def tune(
             f"tune mined no training example from {len(training_records)} log queries; check that the "
             "log's positive ids are ids of the store's documents."
         )
-    if not cold and training.long_passages == "max_window" and gets_a_fresh_head(training):
+    fresh_head = gets_a_fresh_head(training)
+    if not cold and training.long_passages == "max_window" and fresh_head:
         # Windows are picked by the start model; without a cold start that is a fresh head.
         logger.info("tune: no cold-start stage, so the log stage trains on truncated passages.")
         training = replace(training, long_passages="truncate")
@@ -246,6 +255,8 @@ def tune(
         chosen.update(recipe=recipe, scores=scores, beats=beats)
 
     logger.info("tune [4/5] training: cold start, then the log (%s)", training.long_passages)
+    if fresh_head:
+        logger.info("tune: the start model gets a fresh head, so its 'before' score is not measured.")
     model_path = finetune(
         examples,
         training,
@@ -255,7 +266,10 @@ def tune(
             training, num_negatives=config.cold_start_negatives, epochs=config.cold_start_epochs
         ),
         before_save=save_serving_recipe,
+        callbacks=callbacks,
+        measure_before=not fresh_head,
     )
+    info = json.loads((Path(model_path) / INFO_FILE).read_text(encoding="utf-8"))
     result = TuneResult(
         Path(model_path),
         chosen["recipe"],
@@ -269,6 +283,7 @@ def tune(
             "log_examples": len(examples),
         },
         validation,
+        (info["metrics_before"] or {}).get("reranker"),
     )
     if not result.beats_retriever:
         message = (

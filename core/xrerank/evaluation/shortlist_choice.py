@@ -1,0 +1,131 @@
+"""How many candidates a cascade's full model must rescore: chosen on validation queries.
+
+:func:`choose_shortlist` ranks held-out queries (an :class:`~xrerank.evaluation.eval_set.EvalSet`)
+with the full model alone and with a :class:`~xrerank.scoring.cascade.CascadeReranker` at each
+shortlist size, smallest first, and keeps the smallest size whose metric (NDCG@10 by default) is
+within ``tolerance`` of the full model's. Both stages cache their scores, so each candidate is
+scored once by each model however many sizes are tried.
+
+Example:
+    Scoring held-out queries with two models takes a while, so this example is shown, not run::
+
+        choice = choose_shortlist(Reranker("./my-reranker"), Reranker("./my-student"), eval_set)
+        CascadeReranker("./my-reranker", "./my-student", shortlist=choice.shortlist)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xrerank.evaluation.eval_set import EvalSet
+from xrerank.evaluation.metrics import query_metric
+from xrerank.scoring.cascade import CascadeReranker
+from xrerank.validation import check_int, check_number
+
+DEFAULT_SIZES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
+
+
+@dataclass(frozen=True)
+class ShortlistChoice:
+    """The shortlist size chosen, and the evidence.
+
+    Attributes:
+        shortlist: The smallest size within ``tolerance`` of the full model (the largest candidate
+            count when none is: the cascade then equals the full model).
+        metric: The metric compared, e.g. ``"ndcg@10"``.
+        full: The full model's mean metric on the validation queries.
+        by_size: The cascade's mean metric per size tried (sizes past the choice are not tried).
+        tolerance: How far below the full model the cascade may score.
+        queries: Validation queries used.
+    """
+
+    shortlist: int
+    metric: str
+    full: float
+    by_size: dict[int, float] = field(default_factory=dict)
+    tolerance: float = 0.005
+    queries: int = 0
+
+    def record(self, cheap: str) -> dict[str, Any]:
+        """The serving recipe's ``cascade`` entry for this choice, with ``cheap`` as the first stage spec.
+
+        Example:
+            >>> ShortlistChoice(5, "ndcg@10", 0.7, {5: 0.698}, 0.005, 40).record("student")["shortlist"]
+            5
+        """
+        return {
+            "cheap": cheap,
+            "shortlist": self.shortlist,
+            "validation": {
+                "queries": self.queries,
+                "metric": self.metric,
+                "full": round(self.full, 4),
+                "by_size": {str(size): round(value, 4) for size, value in self.by_size.items()},
+                "tolerance": self.tolerance,
+            },
+        }
+
+
+def choose_shortlist(
+    full: Any,
+    cheap: Any,
+    eval_set: EvalSet,
+    *,
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    tolerance: float = 0.005,
+    metric: str = "ndcg@10",
+) -> ShortlistChoice:
+    """The smallest shortlist whose cascade scores within ``tolerance`` of ``full`` on ``eval_set``.
+
+    Args:
+        full: The full reranker (e.g. :class:`xrerank.Reranker` on the fine-tuned model). When it has
+            a fusion weight and ``eval_set`` has retriever scores, both rankings are fused as served.
+        cheap: The first stage (a reranker on a distilled student, or late interaction).
+        eval_set: Validation queries with their candidates and judgments; never the queries you report.
+        sizes: Shortlist sizes to try, smallest first (sizes above the largest candidate list are dropped).
+        tolerance: Metric drop allowed, as a fraction (0.005 = half an NDCG@10 point).
+        metric: A metric of :func:`xrerank.evaluation.metrics.query_metric`.
+
+    Raises:
+        ValueError: No validation query has candidates and a relevant document, or bad options.
+    """
+    check_number(tolerance, caller="choose_shortlist", name="tolerance", minimum=0)
+    for size in sizes:
+        check_int(size, caller="choose_shortlist", name="sizes[...]", minimum=1)
+    judged = [q for q in eval_set.queries if eval_set.candidates.get(q) and eval_set.qrels.get(q)]
+    if not judged:
+        raise ValueError(
+            "choose_shortlist got validation queries without candidates or relevant documents; pass an "
+            "EvalSet of held-out queries with their retriever candidates and qrels."
+        )
+    largest = max(len(eval_set.candidates[q]) for q in judged)
+    tried = sorted({size for size in sizes if size < largest} | {largest})
+    fuse = eval_set.has_retriever_scores and getattr(full, "fusion_weight", None) is not None
+
+    def mean_metric(reranker: Any) -> float:
+        total = 0.0
+        for qid in judged:
+            ids = list(eval_set.candidates[qid])
+            texts = [eval_set.documents[doc] for doc in ids]
+            retriever = [float(eval_set.candidates[qid][doc]) for doc in ids] if fuse else None
+            ranked = reranker.rank(eval_set.queries[qid], texts, retriever_scores=retriever)
+            order = {ids[item.index]: float(len(ranked) - rank) for rank, item in enumerate(ranked)}
+            total += query_metric(metric, order, eval_set.qrels[qid])
+        return total / len(judged)
+
+    full_value = mean_metric(full)
+    by_size: dict[int, float] = {}
+    for size in tried:
+        by_size[size] = mean_metric(CascadeReranker(full, cheap, shortlist=size))
+        if by_size[size] >= full_value - tolerance:
+            break
+    return ShortlistChoice(
+        shortlist=size,
+        metric=metric,
+        full=full_value,
+        by_size=by_size,
+        tolerance=tolerance,
+        queries=len(judged),
+    )
