@@ -110,6 +110,8 @@ def base_args(command: str, f: dict[str, Path], tmp: Path, models: dict[str, Pat
         "tune": ["tune", "--log", str(f["log"]), *store, "--base-model", str(models["model"])],
         "export": ["export", str(models["model"]), str(tmp / "export")],
         "demo": ["demo", "--no-progress"],
+        "distill-reranker": ["distill-reranker", str(models["model"]), str(f["examples"]), "--no-progress"],
+        "serve": ["serve", str(models["model"]), "--port", "0"],
     }[command]
 
 
@@ -196,7 +198,7 @@ FILE_FAULTS = [
 NAMES_LINE = {"not-utf8", "malformed", "duplicate-ids"}
 
 # Every command with a --config file.
-CONFIG_COMMANDS = ["score", "eval", "compare", "mine", "cold-start", "train", "tune"]
+CONFIG_COMMANDS = ["score", "eval", "compare", "mine", "cold-start", "train", "tune", "distill-reranker"]
 CONFIG_FAULTS = {
     "missing": (None, None),
     "empty-yaml": ("config.yaml", b""),
@@ -225,6 +227,11 @@ OUT_OF_RANGE = [
     ("tune", "--max-length", "0"),
     ("export", "--max-length", "0"),
     ("demo", "--max-steps", "0"),
+    ("distill-reranker", "--layers", "0"),
+    ("distill-reranker", "--batch-size", "0"),
+    ("serve", "--replicas", "0"),
+    ("serve", "--max-batch-size", "0"),
+    ("serve", "--port", "70000"),
 ]
 
 # (command, flag): an output file; each is given a directory and a path in a missing folder.
@@ -242,6 +249,7 @@ OUTPUT_DIRS = [
     ("tune", "--output-dir"),
     ("export", None),
     ("demo", "--output-dir"),
+    ("distill-reranker", "--output-dir"),
 ]
 
 
@@ -285,10 +293,35 @@ def test_a_bad_input_file_gets_one_line_naming_it(
         assert f"{path}:" in line, f"no line number in: {line}"
 
 
-def test_a_bad_positional_examples_file_gets_one_line_naming_it(files, models, tmp_path, capsys) -> None:
-    bad = bad_file(tmp_path, "train.jsonl", b'{"query": "q", "positives": ["p"]}\n{"query": "caf\xe9"}\n')
-    argv = ["train", bad, "--base-model", str(models["model"]), "--no-progress"]
-    assert_one_line_error(*run_cli(argv, capsys), "train", [f"{bad}:2", "UTF-8"])
+POSITIONAL_EXAMPLES = {  # the examples file is the first positional argument of train, the second here
+    "train": lambda bad, models: ["train", bad, "--base-model", str(models["model"]), "--no-progress"],
+    "distill-reranker": lambda bad, models: ["distill-reranker", str(models["model"]), bad, "--no-progress"],
+}
+
+
+@pytest.mark.parametrize("command", list(POSITIONAL_EXAMPLES))
+@pytest.mark.parametrize(
+    ("fault", "content", "names"),
+    [
+        ("not-utf8", b'{"query": "q", "positives": ["p"]}\n{"query": "caf\xe9"}\n', [":2", "UTF-8"]),
+        ("wrong-shape", b'{"query": "q", "positives": "one passage"}\n', [":1"]),
+        ("missing", None, []),
+    ],
+)
+def test_a_bad_positional_examples_file_gets_one_line_naming_it(
+    files, models, tmp_path, capsys, command, fault, content, names
+) -> None:
+    bad = str(tmp_path / "none.jsonl") if content is None else bad_file(tmp_path, "train.jsonl", content)
+    argv = POSITIONAL_EXAMPLES[command](bad, models)
+    assert_one_line_error(
+        *run_cli(argv, capsys), command, [bad, *(bad + n if n.startswith(":") else n for n in names)]
+    )
+
+
+def test_serve_refuses_a_missing_model_directory_before_starting_ray(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("xrerank.distributed.serve_app.serve_reranker", fail_if_called)
+    missing = str(tmp_path / "no-such-model")
+    assert_one_line_error(*run_cli(["serve", missing], capsys), "serve", [missing])
 
 
 @pytest.mark.parametrize("fault", list(CONFIG_FAULTS))

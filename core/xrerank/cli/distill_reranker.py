@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from xrerank.cli.common import CommandError, add_config_option, existing_file, user_errors
+from xrerank.cli.common import CommandError, add_config_option, existing_file, output_dir, user_errors
 from xrerank.cli.config_flags import add_config_flags, config_from_args
 from xrerank.training.distill_reranker import RerankerDistillationConfig
 
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from xrerank.training.distill_reranker import distill_reranker
 
     config, _ = config_from_args(RerankerDistillationConfig, args)
+    output_dir(config.output_dir, "--output-dir")  # never a model directory in place of a file
     with user_errors(ValueError, TypeError, json.JSONDecodeError):
         examples = load_examples(existing_file(args.examples, "examples"))
     if not examples:

@@ -56,7 +56,9 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from xrerank._optional import require
 
-    check_int_flag(args.port, "--port", minimum=0, expected="a port number")
+    check_int_flag(args.port, "--port", minimum=0, expected="a port number (0-65535)")
+    if args.port > 65535:
+        raise CommandError(f"--port {args.port}: expected a port number (0-65535).")
     for flag in ("replicas", "max_batch_size", "max_ongoing", "max_queued", "max_documents"):
         check_int_flag(getattr(args, flag), "--" + flag.replace("_", "-"), expected="a positive number")
     check_number_flag(args.batch_wait_ms, "--batch-wait-ms", minimum=0, expected="a number of ms >= 0")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xrerank.models.atomic_dir import make_staging_dir, recover_interrupted_save, replace_directory
+from xrerank.output_files import check_output_dir
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -17,6 +19,26 @@ if TYPE_CHECKING:
     from xrerank.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
+
+
+def refuse_existing_output(output_dir: str | Path, *, overwrite: bool) -> Path:
+    """Check a run's model directory before any work: never a file, and not an existing one without overwrite.
+
+    Only the main process saves, so under torchrun the others do not look.
+
+    Example:
+        >>> _ = Path("notes.txt").write_text("mine", encoding="utf-8")
+        >>> refuse_existing_output("notes.txt", overwrite=True)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: output_dir notes.txt is a file, not a directory; ...
+    """
+    target = check_output_dir(output_dir, what="output_dir")
+    if target.exists() and not overwrite and int(os.environ.get("RANK", "0")) == 0:
+        raise FileExistsError(
+            f"Output directory {target} already exists; set overwrite=True (--overwrite) or choose another."
+        )
+    return target
 
 
 def save_model_atomically(
@@ -39,10 +61,7 @@ def save_model_atomically(
     """
     target = Path(target)
     recover_interrupted_save(target)
-    if target.exists() and not overwrite:
-        raise FileExistsError(
-            f"Output directory {target} already exists; pass overwrite=True (--overwrite) or choose another."
-        )
+    refuse_existing_output(target, overwrite=overwrite)
     staging = make_staging_dir(target)
     try:
         model.save(str(staging))

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from xrerank._optional import require
 from xrerank.examples import TrainingExample
-from xrerank.training.checkpoints import save_model_atomically
+from xrerank.training.checkpoints import refuse_existing_output, save_model_atomically
 from xrerank.training.config import MINILM_ALIAS, BaseTrainingConfig
 from xrerank.training.losses import build_distillation_loss
 from xrerank.training.rows import build_distillation_rows, check_examples, trim_negatives
@@ -302,11 +302,7 @@ def distill_bi_encoder(
         )
     datasets = require("datasets", purpose="Distilling a bi-encoder")
     require("accelerate", purpose="Distilling a bi-encoder")
-    output_dir = Path(config.output_dir)
-    if output_dir.exists() and not config.overwrite:
-        raise FileExistsError(
-            f"Output directory {output_dir} already exists; set overwrite=True or choose another output_dir."
-        )
+    output_dir = refuse_existing_output(config.output_dir, overwrite=config.overwrite)
 
     started = time.perf_counter()
     scored, teacher_pairs = teacher_scored(examples, teacher, config)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from xrerank.examples import TrainingExample
 from xrerank.models.serving_recipe import ServingRecipe, read_recipe, write_recipe
+from xrerank.training.checkpoints import refuse_existing_output
 from xrerank.training.config import BaseTrainingConfig, TrainingConfig
 from xrerank.training.distill import DistillationConfig, teacher_scored
 from xrerank.training.rows import check_examples
@@ -248,11 +249,7 @@ def distill_reranker(
             result.kept_layers  # [0, 5] of a 6-layer teacher
     """
     config = config or RerankerDistillationConfig()
-    if Path(config.output_dir).exists() and not config.overwrite:
-        raise FileExistsError(
-            f"Output directory {config.output_dir} already exists; set overwrite=True (--overwrite) "
-            "or choose another."
-        )
+    refuse_existing_output(config.output_dir, overwrite=config.overwrite)
     scorer = load_scoring_teacher(teacher, config)
     started = time.perf_counter()
     # Checked here first so that a bad input is reported as this function's.

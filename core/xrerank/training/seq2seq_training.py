@@ -32,11 +32,11 @@ from xrerank._optional import require
 from xrerank.examples import TrainingExample
 from xrerank.models.serving_recipe import ServingRecipe, write_recipe
 from xrerank.scoring.seq2seq import Seq2SeqModel, Seq2SeqReranker, load_seq2seq_model
-from xrerank.training.checkpoints import save_model_atomically
+from xrerank.training.checkpoints import refuse_existing_output, save_model_atomically
 from xrerank.training.config import TrainingConfig
 from xrerank.training.rows import check_examples, to_bce_pairs, trim_negatives
 from xrerank.training.start_model import resolve_base_model
-from xrerank.training.trainer import TrainResult, _refuse_existing_output, _training_arguments
+from xrerank.training.trainer import TrainResult, _training_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def train_seq2seq(
     require("accelerate", purpose="Fine-tuning a reranker")
     from transformers import DataCollatorForSeq2Seq, Trainer
 
-    _refuse_existing_output(config)
+    refuse_existing_output(config.output_dir, overwrite=config.overwrite)
     trimmed = [trim_negatives(e, config.num_negatives) for e in check_examples(examples, caller="finetune()")]
     rows = to_bce_pairs(trimmed)
     model = load_seq2seq_model(

@@ -16,7 +16,6 @@ against the sentence-transformers recipe; its table is the evidence to revise th
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -26,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from xrerank._optional import require
 from xrerank.examples import TrainingExample
-from xrerank.output_files import check_output_dir
-from xrerank.training.checkpoints import checkpoint_to_resume, save_model_atomically
+from xrerank.training.checkpoints import checkpoint_to_resume, refuse_existing_output, save_model_atomically
 from xrerank.training.config import TrainingConfig
 from xrerank.training.losses import build_loss
 from xrerank.training.rows import build_rows, check_examples
@@ -107,7 +105,7 @@ def train(
     require("accelerate", purpose="Fine-tuning a reranker")
     from sentence_transformers.cross_encoder import CrossEncoderTrainer
 
-    _refuse_existing_output(config)
+    refuse_existing_output(config.output_dir, overwrite=config.overwrite)
     examples = check_examples(examples, caller="train()")
     resume_from = checkpoint_to_resume(config)
     require_a_ranking_start(config, fresh_head if model is not None else gets_a_fresh_head(config))
@@ -180,20 +178,6 @@ def _log_entries_to_logging(trainer: Any) -> None:
     had_bar = trainer.pop_callback(ProgressCallback) is not None
     trainer.pop_callback(PrinterCallback)
     trainer.add_callback(LoggedProgress() if had_bar else LoggedEntries())
-
-
-def _is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def _refuse_existing_output(config: TrainingConfig) -> None:
-    # Only the main process saves; under torchrun the others need not look.
-    output_dir = check_output_dir(config.output_dir, what="output_dir")
-    if output_dir.exists() and not config.overwrite and _is_main_process():
-        raise FileExistsError(
-            f"Output directory {output_dir} already exists; set overwrite=True (--overwrite) "
-            "or choose another."
-        )
 
 
 def _training_rows(
