@@ -149,7 +149,8 @@ def main() -> None:
     from xrerank.evaluation.shortlist_choice import choose_shortlist
     from xrerank.examples import TrainingExample
     from xrerank.mining.sources import FaissSource
-    from xrerank.models.backend_choice import candidate_paths, choose_backend, cpu_features, export_fastest
+    from xrerank.models.backend_candidates import candidate_paths, cpu_features
+    from xrerank.models.backend_choice import choose_backend, export_fastest
     from xrerank.models.export import export_model
     from xrerank.models.serving_recipe import read_recipe
     from xrerank.training.distill_reranker import RerankerDistillationConfig, distill_reranker

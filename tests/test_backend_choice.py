@@ -9,12 +9,8 @@ import pytest
 
 from xrerank import Reranker
 from xrerank.cli.main import main
-from xrerank.models.backend_choice import (
-    BackendCandidate,
-    choose_backend,
-    export_fastest,
-    ranking_kept,
-)
+from xrerank.models.backend_candidates import BackendCandidate
+from xrerank.models.backend_choice import choose_backend, export_fastest, ranking_kept
 from xrerank.models.serving_recipe import ServingRecipe, backend_options, read_recipe, write_recipe
 
 SAMPLE = [

@@ -19,8 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import logging
 import os
 import shutil
@@ -31,12 +29,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from xrerank.models.backend_candidates import BackendCandidate, candidate_paths, cpu_features
 from xrerank.models.serving_recipe import ServingRecipe, read_recipe, write_recipe
 from xrerank.validation import check_int, check_number
 
 logger = logging.getLogger(__name__)
 
-CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
 # A general-purpose sample: queries with a clear best passage, near misses and unrelated text,
 # so that both score differences and swaps of close candidates show up.
 DEFAULT_SAMPLE: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -74,26 +72,6 @@ DEFAULT_SAMPLE: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
-
-
-@dataclass(frozen=True)
-class BackendCandidate:
-    """One way to run the model: backend, weight quantisation and compute precision."""
-
-    backend: str
-    quantize: str | None = None
-    precision: str = "fp32"
-
-    @property
-    def label(self) -> str:
-        """A short name, e.g. ``"openvino fp32 (bf16 compute)"``."""
-        weights = self.quantize or "fp32"
-        return f"{self.backend} {weights}" + (" (bf16 compute)" if self.precision == "bf16" else "")
-
-    @property
-    def portable(self) -> bool:
-        """True for torch and ONNX fp32: same scores on any CPU, no CPU-specific fast path."""
-        return self.backend in ("torch", "onnx") and self.quantize is None and self.precision == "fp32"
 
 
 @dataclass
@@ -189,46 +167,6 @@ class BackendChoice:
                 f"max |d| {r.max_difference:.1e}, {kept}"
             )
         return "\n".join(lines)
-
-
-@functools.cache
-def cpu_features() -> tuple[str, ...]:
-    """The CPU features among :data:`CPU_FEATURES` this machine has (Linux; empty elsewhere).
-
-    Example:
-        >>> set(cpu_features()) <= set(CPU_FEATURES)
-        True
-    """
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return ()
-    flags = {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split()[2:]}
-    return tuple(name for name in CPU_FEATURES if name in flags)
-
-
-def candidate_paths(features: Sequence[str] | None = None) -> list[BackendCandidate]:
-    """The paths worth measuring here: those whose packages are installed and that the CPU runs.
-
-    Example:
-        >>> candidate_paths(features=())[0].label
-        'torch fp32'
-    """
-    features = cpu_features() if features is None else tuple(features)
-    paths = [BackendCandidate("torch")]
-    if _installed("onnx") and _installed("onnxruntime"):
-        paths += [BackendCandidate("onnx"), BackendCandidate("onnx", "int8")]
-    if _installed("onnx") and _installed("openvino"):
-        paths.append(BackendCandidate("openvino"))
-        if _installed("nncf"):
-            paths.append(BackendCandidate("openvino", "int8"))
-        if {"avx512_bf16", "amx_bf16"} & set(features):
-            paths.append(BackendCandidate("openvino", None, "bf16"))
-    return paths
-
-
-def _installed(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
 
 
 def ranking_kept(

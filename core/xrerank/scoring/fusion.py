@@ -75,12 +75,17 @@ def adapter_evidence(
 def fuse_scores(reranker: Sequence[float], retriever: Sequence[float], weight: float) -> list[float]:
     """Blend one query's reranker scores with its retriever scores (same candidates, same order).
 
+    A reranker score that is not finite (NaN, infinite) stays NaN and the finite ones are fused
+    among themselves: one NaN would otherwise make every z-score NaN.
+
     Raises:
         ValueError: The lists differ in length, or ``weight`` is outside [0, 1].
 
     Example:
         >>> fuse_scores([2.0, 0.0], [0.0, 1.0], 1.0)
         [1.0, -1.0]
+        >>> fuse_scores([2.0, float("nan"), 0.0], [0.0, 0.5, 1.0], 1.0)
+        [1.0, nan, -1.0]
     """
     weight = float(check_number(weight, caller="fuse_scores", name="weight", minimum=0, maximum=1) or 0.0)
     if len(reranker) != len(retriever):
@@ -95,5 +100,10 @@ def fuse_scores(reranker: Sequence[float], retriever: Sequence[float], weight: f
                 "expected a finite number (pass the retriever's scores, or rank_evidence(n) when "
                 "candidates arrive ranked without scores)."
             )
-    a, b = z_normalise(reranker), z_normalise(retriever)
-    return [weight * x + (1.0 - weight) * y for x, y in zip(a, b, strict=True)]
+    finite = [position for position, value in enumerate(reranker) if math.isfinite(value)]
+    a = z_normalise([reranker[i] for i in finite])
+    b = z_normalise([retriever[i] for i in finite])
+    fused = [math.nan] * len(reranker)
+    for position, x, y in zip(finite, a, b, strict=True):
+        fused[position] = weight * x + (1.0 - weight) * y
+    return fused

@@ -242,10 +242,5 @@ class RankingMethods:
                 f"{self._caller(method)} got {len(retriever_scores)} retriever_scores for {len(items)} "
                 "texts; expected one per text."
             )
-        # Fuse the finite scores among themselves: one NaN would make every z-score NaN.
-        finite = [position for position, value in enumerate(scores) if math.isfinite(value)]
-        fused = [math.nan] * len(scores)
-        blended = fuse_scores([scores[i] for i in finite], [retriever_scores[i] for i in finite], weight)
-        for position, value in zip(finite, blended, strict=True):
-            fused[position] = value
+        fused = fuse_scores(scores, retriever_scores, weight)  # non-finite scores stay NaN, ranked last
         return select_ranked(items, fused, top_k=top_k, threshold=threshold, reranker_scores=scores)
