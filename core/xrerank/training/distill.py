@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from xrerank._optional import require
 from xrerank.examples import TrainingExample
+from xrerank.models.serving_recipe import FROM_RECIPE
 from xrerank.training.checkpoints import refuse_existing_output, save_model_atomically
 from xrerank.training.config import MINILM_ALIAS, BaseTrainingConfig
 from xrerank.training.losses import build_distillation_loss
@@ -157,34 +158,64 @@ def load_teacher(teacher: Reranker | str | Path, config: DistillationConfig | No
     from xrerank.scoring.reranker import Reranker
 
     config = config or DistillationConfig()
+    if isinstance(teacher, Reranker) and teacher.activation is None and config.loss == "cosine":
+        logger.warning(
+            "The teacher returns raw logits but loss='cosine' regresses cosine similarities (at most 1) "
+            "to its scores; build it with activation='sigmoid' or use loss='margin_mse'/'cosent'."
+        )
+    return open_teacher(
+        teacher,
+        caller="distill_bi_encoder",
+        activation="sigmoid",
+        device=config.device,
+        max_length=config.teacher_max_length,
+        show_progress=config.show_progress,
+        allow_pickle_weights=config.allow_pickle_weights,
+    )
+
+
+def open_teacher(
+    teacher: Reranker | str | Path,
+    *,
+    caller: str,
+    activation: str | None,
+    device: str | None,
+    show_progress: bool,
+    allow_pickle_weights: bool,
+    max_length: int | None = FROM_RECIPE,
+) -> Reranker:
+    """A teacher as a :class:`xrerank.Reranker`: one given as a Reranker as is, a path loaded.
+
+    A loaded teacher is served by its recipe except for ``activation`` (and ``max_length`` when given).
+
+    The checks both distillations share: a path must hold a cross-encoder (a classification
+    head), else sentence-transformers would add a *random* head and the student would learn noise.
+    """
+    from xrerank.scoring.reranker import Reranker
+
     if isinstance(teacher, Reranker):
-        if teacher.activation is None and config.loss == "cosine":
-            logger.warning(
-                "The teacher returns raw logits but loss='cosine' regresses cosine similarities (at most 1) "
-                "to its scores; build it with activation='sigmoid' or use loss='margin_mse'/'cosent'."
-            )
         return teacher
     if not isinstance(teacher, (str, Path)):
         raise TypeError(
-            f"distill_bi_encoder got a {type(teacher).__name__} as teacher; expected an xrerank.Reranker or "
-            "the path of a fine-tuned cross-encoder (e.g. xrerank-demo/reranker from `xrerank demo`)."
+            f"{caller} got a {type(teacher).__name__} as teacher; expected an xrerank.Reranker or the path "
+            "of a fine-tuned cross-encoder (the output of `xrerank tune` or `xrerank train`)."
         )
     path = os.fspath(teacher)
     if has_classification_head(path) is False:
         raise ValueError(
             f"Teacher {path} has no classification head: it is a plain encoder or a bi-encoder, not a "
-            "cross-encoder. Pass a fine-tuned reranker directory (e.g. xrerank-demo/reranker from "
-            "`xrerank demo`, or the output of `xrerank train`)."
+            "cross-encoder. Pass a fine-tuned reranker directory (the output of `xrerank tune` or "
+            "`xrerank train`, e.g. xrerank-demo/reranker from `xrerank demo`)."
         )
     return Reranker(
         path,
-        device=config.device,  # None: the Reranker resolves it as every model load does
-        max_length=config.teacher_max_length,
-        activation="sigmoid",
-        show_progress_bar=config.show_progress,
+        device=device,  # None: the Reranker resolves it as every model load does
+        max_length=max_length,
+        activation=activation,  # type: ignore[arg-type]
+        show_progress_bar=show_progress,
         local_files_only=os.path.isdir(path),
         micro_batching=None,
-        allow_pickle_weights=config.allow_pickle_weights,
+        allow_pickle_weights=allow_pickle_weights,
     )
 
 

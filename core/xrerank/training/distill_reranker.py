@@ -37,9 +37,8 @@ from xrerank.examples import TrainingExample
 from xrerank.models.serving_recipe import ServingRecipe, read_recipe, write_recipe
 from xrerank.training.checkpoints import refuse_existing_output
 from xrerank.training.config import BaseTrainingConfig, TrainingConfig
-from xrerank.training.distill import DistillationConfig, teacher_scored
+from xrerank.training.distill import DistillationConfig, open_teacher, teacher_scored
 from xrerank.training.rows import check_examples
-from xrerank.training.start_model import has_classification_head
 from xrerank.training.trainer import train
 from xrerank.validation import check_int
 
@@ -192,31 +191,17 @@ def load_scoring_teacher(teacher: Reranker | str | Path, config: RerankerDistill
     """
     from xrerank.scoring.reranker import Reranker
 
-    if isinstance(teacher, Reranker):
-        if teacher.activation is not None:
-            raise ValueError(
-                "distill_reranker trains on the teacher's raw scores; build the teacher Reranker with "
-                "activation=None (or pass its path)."
-            )
-        return teacher
-    if not isinstance(teacher, (str, Path)):
-        raise TypeError(
-            f"distill_reranker got a {type(teacher).__name__} as teacher; expected an xrerank.Reranker or "
-            "the path of a fine-tuned cross-encoder."
-        )
-    path = os.fspath(teacher)
-    if has_classification_head(path) is False:
+    if isinstance(teacher, Reranker) and teacher.activation is not None:
         raise ValueError(
-            f"Teacher {path} has no classification head: it is not a cross-encoder. Pass a fine-tuned "
-            "reranker directory (the output of `xrerank train` or `xrerank tune`)."
+            "distill_reranker trains on the teacher's raw scores; build the teacher Reranker with "
+            "activation=None (or pass its path)."
         )
-    return Reranker(
-        path,
-        device=config.device,
+    return open_teacher(
+        teacher,
+        caller="distill_reranker",
         activation=None,
-        show_progress_bar=config.show_progress,
-        local_files_only=os.path.isdir(path),
-        micro_batching=None,
+        device=config.device,
+        show_progress=config.show_progress,
         allow_pickle_weights=config.allow_pickle_weights,
     )
 
