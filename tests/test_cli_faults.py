@@ -198,7 +198,17 @@ FILE_FAULTS = [
 NAMES_LINE = {"not-utf8", "malformed", "duplicate-ids"}
 
 # Every command with a --config file.
-CONFIG_COMMANDS = ["score", "eval", "compare", "mine", "cold-start", "train", "tune", "distill-reranker"]
+CONFIG_COMMANDS = [
+    "score",
+    "eval",
+    "compare",
+    "mine",
+    "cold-start",
+    "train",
+    "tune",
+    "distill-reranker",
+    "serve",
+]
 CONFIG_FAULTS = {
     "missing": (None, None),
     "empty-yaml": ("config.yaml", b""),

@@ -10,10 +10,25 @@ from typing import Any
 from xrerank.cli.common import (
     CommandError,
     add_allow_pickle_weights,
+    add_config_option,
     check_int_flag,
     check_number_flag,
     user_errors,
 )
+from xrerank.cli.config_flags import add_command_option, options_from_args
+
+# Options a --config file may set too.
+_DEFAULTS: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "port": 8000,
+    "replicas": 1,
+    "max_batch_size": 16,
+    "batch_wait_ms": 5.0,
+    "max_ongoing": 32,
+    "max_queued": 64,
+    "max_documents": 1000,
+    "replica_cpus": 1.0,
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,25 +45,20 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("model", help="Hub name or local directory of the cross-encoder.")
-    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
-    parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default 8000).")
-    parser.add_argument("--replicas", type=int, default=1, help="Copies of the model (default 1).")
-    parser.add_argument(
-        "--max-batch-size", type=int, default=16, help="Requests scored together (default 16)."
-    )
-    parser.add_argument(
-        "--batch-wait-ms", type=float, default=5.0, help="Wait for a batch to fill, ms (default 5)."
-    )
-    parser.add_argument(
-        "--max-ongoing", type=int, default=32, help="Requests one replica works on at once (default 32)."
-    )
-    parser.add_argument(
-        "--max-queued", type=int, default=64, help="Requests waiting before 503 answers (default 64)."
-    )
-    parser.add_argument(
-        "--max-documents", type=int, default=1000, help="Documents one request may carry (default 1000)."
-    )
-    parser.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs per replica (default 1).")
+
+    def option(*flags: str, **options: Any) -> None:
+        add_command_option(parser, _DEFAULTS, *flags, **options)
+
+    option("--host", help="Address to listen on.")
+    option("--port", type=int, help="Port to listen on (0: any free port).")
+    option("--replicas", type=int, help="Copies of the model.")
+    option("--max-batch-size", type=int, help="Requests scored together.")
+    option("--batch-wait-ms", type=float, help="Wait for a batch to fill, ms.")
+    option("--max-ongoing", type=int, help="Requests one replica works on at once.")
+    option("--max-queued", type=int, help="Requests waiting before 503 answers.")
+    option("--max-documents", type=int, help="Documents one request may carry.")
+    option("--replica-cpus", type=float, help="CPUs per replica.")
+    add_config_option(parser)
     add_allow_pickle_weights(parser)
     parser.set_defaults(handler=run)
 
@@ -56,6 +66,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from xrerank._optional import require
 
+    args = argparse.Namespace(**{**vars(args), **options_from_args(args, _DEFAULTS)})
     check_int_flag(args.port, "--port", minimum=0, expected="a port number (0-65535)")
     if args.port > 65535:
         raise CommandError(f"--port {args.port}: expected a port number (0-65535).")
