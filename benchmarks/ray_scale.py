@@ -33,8 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _scifact import load_corpus, load_qrels, load_queries, scifact_dir
-from mining import build_store
+from mining import build_store, scifact_log
 
 TUNED = Path("/tmp/scifact-work/xrerank-tune")
 
@@ -164,16 +163,7 @@ def main() -> None:
     model = args.model or (str(TUNED) if TUNED.is_dir() else None)
     if model is None:
         raise SystemExit(f"No reranker: {TUNED} is missing; pass --model PATH.")
-    data = scifact_dir()
-    corpus, queries, qrels = load_corpus(data), load_queries(data, "train"), load_qrels(data, "train")
-    query_ids = [q for q in queries if q in qrels][: args.queries]
-    records = [
-        {"query": queries[q], "query_id": q, "positive_ids": [d for d in qrels[q] if d in corpus]}
-        for q in query_ids
-    ]
-    if args.docs is not None:
-        keep = {d for r in records for d in r["positive_ids"]} | set(list(corpus)[: args.docs])
-        corpus = {d: t for d, t in corpus.items() if d in keep}
+    corpus, records = scifact_log(args.queries, args.docs)
     ids, texts = list(corpus), list(corpus.values())
     encoder = SentenceTransformer(str(get_model_path()), device="cpu")
     index = build_store(encoder, texts, 32, args.store_cache)
