@@ -147,5 +147,7 @@ def test_per_query_report_marks_fixed_and_broken_split_by_topic():
     assert report.count("fine-tuning fixed this") == 2 and report.count("fine-tuning broke this") == 1
     assert "Seen topics:" in report and "Unseen topics:" in report
     assert "Overall:" in report and "fixed 2 case(s)" in report and "broke 1" in report
+    with pytest.raises(ValueError, match="both topics and seen_topics"):
+        per_query_report(runs, qrels, queries, base="base", tuned="tuned", topics={"q1": "law"})
     with pytest.raises(KeyError, match="no run named"):
         per_query_report(runs, qrels, queries, base="nope", tuned="tuned")

@@ -55,6 +55,26 @@ def test_a_sentence_longer_than_a_window_is_cut_between_words(tokenizer):
     assert [w for window in windows for w in words(window)] == words(run_on)
 
 
+def test_every_window_keeps_a_short_heading_line(tokenizer):
+    heading = "Fault code E-112: low suction pressure"
+    plan = plan_windows(tokenizer, [(QUERY, f"{heading}\n{LONG}")], max_length=64)
+    windows = [text for _, text in plan.pairs]
+    assert len(windows) > 2
+    assert all(window.startswith(f"{heading}\nSentence number") for window in windows)
+    assert all(pair_length(tokenizer, QUERY, window) <= 64 for window in windows)
+    bodies = [window[len(heading) + 1 :] for window in windows]
+    assert [w for body in bodies for w in words(body)] == words(LONG)  # the body once, in order
+
+
+def test_a_long_first_line_is_content_not_a_heading(tokenizer):
+    first_line = " ".join(SENTENCES[:3])  # more than a third of a window
+    text = first_line + "\n" + " ".join(SENTENCES[3:])
+    plan = plan_windows(tokenizer, [(QUERY, text)], max_length=64)
+    windows = [text for _, text in plan.pairs]
+    assert [w for window in windows for w in words(window)] == words(text)  # nothing repeated
+    assert not windows[1].startswith("Sentence number 0")
+
+
 def test_a_very_long_query_still_gets_a_minimum_window(tokenizer):
     long_query = "query word " * 40
     plan = plan_windows(tokenizer, [(long_query, LONG)], max_length=64)

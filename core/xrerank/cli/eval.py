@@ -179,8 +179,9 @@ def run(args: argparse.Namespace) -> int:
                 base=names[0],
                 tuned=names[-1],
                 retriever="retriever",
-                topics=topics,
-                seen_topics=seen_list,
+                # Without --seen-topics there is no split: every query would count as unseen.
+                topics=topics if seen_list else None,
+                seen_topics=seen_list if topics else None,
             )
         )
     if output is not None:

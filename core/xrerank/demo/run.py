@@ -153,7 +153,12 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     from langchain_core.vectorstores import InMemoryVectorStore
 
     from langchain_xrerank import VectorStoreSource
-    from xrerank.demo.domain import load_demo_eval, load_demo_log_path, load_demo_passages
+    from xrerank.demo.domain import (
+        DEMO_UNSEEN_TOPICS,
+        load_demo_eval,
+        load_demo_log_path,
+        load_demo_passages,
+    )
     from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
     from xrerank.evaluation.reports import compare, per_query_report
     from xrerank.evaluation.runs import rerank_run
@@ -267,6 +272,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
             base=DENSE,
             tuned=tuned_name,
             topics={q["query_id"]: q["topic"] for q in held_out},
+            seen_topics={q["topic"] for q in held_out} - set(DEMO_UNSEEN_TOPICS),
             show="none",
         ).lstrip()
     )

@@ -139,6 +139,12 @@ def per_query_report(
             raise KeyError(f"per_query_report: no run named {name!r}; runs are {sorted(runs)}.")
     if show not in ("changed", "all", "none"):
         raise ValueError(f"per_query_report got show={show!r}; expected 'changed', 'all' or 'none'.")
+    if (topics is None) != (seen_topics is None):
+        # Topics alone would count every query as unseen.
+        raise ValueError(
+            "per_query_report splits by topic only with both topics and seen_topics; pass seen_topics "
+            "(the topics present in training) with topics, or neither."
+        )
 
     def default_pass(scores: Mapping[str, float], judgments: Mapping[str, float]) -> bool:
         return query_metric("success@1", scores, judgments) > 0

@@ -9,9 +9,12 @@ is scored, and the passage gets its best window's score (MaxP, Dai & Callan,
 SIGIR 2019). Passages that fit are scored as they are, so short-passage scores
 and cache entries are the same in both modes.
 
-A sentence too long for a window on its own is cut between words. Windows
-do not overlap. The cost grows with passage length: a passage of three windows
-is three forward passes.
+A passage whose first line is a short heading (a title, a section name: text
+before the first newline, at most a third of a window) keeps that heading at the
+head of every window: "Typical causes are ..." says nothing about *which* fault
+without its "Fault code E-112" line. A sentence too long for a window on its own
+is cut between words. Windows do not overlap. The cost grows with passage length:
+a passage of three windows is three forward passes.
 
 Example:
     >>> plan = plan_windows(tokenizer, [("when was it signed?", long_text), ("q", "Short.")], max_length=32)
@@ -38,6 +41,9 @@ SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 # Below this many passage tokens per window (a very long query) windows would be
 # fragments; such pairs get this budget and the query is truncated as usual.
 MIN_WINDOW_TOKENS = 32
+
+# A first line longer than this share of a window is content, not a heading to repeat.
+MAX_HEADING_SHARE = 1 / 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,7 @@ def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: i
     owners: list[int] = []
     for index, ((query, text), offsets) in enumerate(zip(pairs, encoded["offset_mapping"], strict=True)):
         budget = max(max_length - query_tokens[query] - special, MIN_WINDOW_TOKENS)
-        pieces = [text] if len(offsets) <= budget else _sentence_windows(text, offsets, budget)
+        pieces = [text] if len(offsets) <= budget else _windows_under_heading(text, offsets, budget)
         windows.extend((query, piece) for piece in pieces)
         owners.extend([index] * len(pieces))
     return WindowPlan(windows, owners)
@@ -122,6 +128,17 @@ def plan_windows(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: i
 
 def _token_counts(tokenizer: Any, texts: list[str]) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]]
+
+
+def _windows_under_heading(text: str, offsets: Sequence[tuple[int, int]], budget: int) -> list[str]:
+    """Sentence windows of ``text``, each under the passage's heading line when it has a short one."""
+    line_end = text.find("\n")
+    heading = text[:line_end].strip() if line_end > 0 else ""
+    heading_tokens = bisect.bisect_left([start for start, _ in offsets], line_end) if heading else 0
+    if not heading or heading_tokens > budget * MAX_HEADING_SHARE:
+        return _sentence_windows(text, offsets, budget)
+    body = _sentence_windows(text, offsets[heading_tokens:], budget - heading_tokens)
+    return [f"{heading}\n{window}" for window in body]
 
 
 def _sentence_windows(text: str, offsets: Sequence[tuple[int, int]], budget: int) -> list[str]:
