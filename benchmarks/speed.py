@@ -118,6 +118,13 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=float, default=1.0, help="Student training epochs.")
     parser.add_argument(
+        "--pseudo-queries",
+        type=int,
+        default=0,
+        help="Also train the students on this many corpus pseudo-queries (the last sentence of sampled "
+        "abstracts with their dense candidates, scored by the teacher): more queries, not more epochs.",
+    )
+    parser.add_argument(
         "--max-steps", type=int, default=None, help="Student training steps (overrides epochs)."
     )
     parser.add_argument(
@@ -148,6 +155,7 @@ def main() -> None:
     from xrerank.evaluation.eval_set import EvalSet
     from xrerank.evaluation.shortlist_choice import choose_shortlist
     from xrerank.examples import TrainingExample
+    from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
     from xrerank.mining.sources import FaissSource
     from xrerank.models.backend_candidates import candidate_paths, cpu_features
     from xrerank.models.backend_choice import choose_backend, export_fastest
@@ -191,10 +199,15 @@ def main() -> None:
         positives = [corpus[d] for d in qrels[q]]
         negatives = [corpus[d] for d in candidates if d not in qrels[q]]
         examples.append(TrainingExample(queries[q], positives, negatives))
+    if args.pseudo_queries:
+        # Unlabelled corpus text is fair game (tune's cold start uses it too); the teacher's scores
+        # are the students' only targets, so the pseudo-queries need no judgments.
+        sample = sample_documents(corpus, args.pseudo_queries, seed=13)
+        examples += pseudo_query_examples(sample, source, num_negatives=4, seed=13, show_progress=False)
     layers = [int(k) for k in args.student_layers.split(",") if k.strip()]
     students: dict[int, str] = {}
     for k in layers:
-        key = model_key(model, k, len(train), args.epochs, args.max_steps)
+        key = model_key(model, k, len(train), args.epochs, args.max_steps, args.pseudo_queries)
         out = CACHE / f"speed-student-{k}-{key}"
         if not (out / "xrerank_serving.json").is_file():
             started = time.perf_counter()
@@ -354,7 +367,9 @@ def main() -> None:
     )
     print(
         f"{len(dev)} SciFact dev claims x dense top-{DOCS} ({n_candidates} candidates per row); "
-        f"students trained on {len(train)} training queries, shortlists chosen on {len(validation)} "
+        f"students trained on {len(train)} training queries"
+        + (f" and {args.pseudo_queries} corpus pseudo-queries" if args.pseudo_queries else "")
+        + f", shortlists chosen on {len(validation)} "
         "validation queries; dense NDCG@10 "
         f"{ndcg10({q: list(dev_run[q]) for q in dev}, qrels):.2f}"
     )
