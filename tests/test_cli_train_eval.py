@@ -210,3 +210,12 @@ def test_help_lists_the_options(capsys):
         main(["train", "--help"])
     assert exit_info.value.code == 0
     assert "--loss" in capsys.readouterr().out
+
+
+def test_eval_topics_without_seen_topics_is_refused_before_the_work(tmp_path, capsys):
+    topics = tmp_path / "topics.json"
+    topics.write_text('{"q1": "law"}', encoding="utf-8")
+    args = ["eval", "--queries", "q", "--documents", "d", "--candidates", "c", "--qrels", "r"]
+    code = main([*args, "--model", "no-model", "--report", "--topics", str(topics)])
+    assert code != 0
+    assert "pass --seen-topics too" in capsys.readouterr().err

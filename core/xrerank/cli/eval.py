@@ -127,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
     check_number_flag(weight, "--fusion-weight", minimum=0, maximum=1, expected="a number in [0, 1]")
     output = output_file(option["output"], "--output")  # checked before minutes of scoring
     html_page = output_file(option["html"], "--html")
+    if option["topics"] and not option["seen_topics"]:
+        # Without them every query would count as an unseen topic.
+        raise CommandError(
+            "--topics splits the report into seen and unseen topics; pass --seen-topics too "
+            "(comma-separated topics present in the training data)."
+        )
     topics = _read_topics(option["topics"]) if args.report else None
     queries, documents, retrieved, qrels = read_eval_inputs(
         option["queries"], option["documents"], option["candidates"], option["qrels"]
@@ -179,8 +185,7 @@ def run(args: argparse.Namespace) -> int:
                 base=names[0],
                 tuned=names[-1],
                 retriever="retriever",
-                # Without --seen-topics there is no split: every query would count as unseen.
-                topics=topics if seen_list else None,
+                topics=topics,
                 seen_topics=seen_list if topics else None,
             )
         )
