@@ -134,7 +134,7 @@ def _windows_under_heading(text: str, offsets: Sequence[tuple[int, int]], budget
     """Sentence windows of ``text``, each under the passage's heading line when it has a short one."""
     line_end = text.find("\n")
     heading = text[:line_end].strip() if line_end > 0 else ""
-    heading_tokens = bisect.bisect_left([start for start, _ in offsets], line_end) if heading else 0
+    heading_tokens = bisect.bisect_left(offsets, line_end, key=lambda span: span[0]) if heading else 0
     if not heading or heading_tokens > budget * MAX_HEADING_SHARE:
         return _sentence_windows(text, offsets, budget)
     body = _sentence_windows(text, offsets[heading_tokens:], budget - heading_tokens)

@@ -54,7 +54,7 @@ from xrerank.validation import check_int
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from xrerank.scoring.reranker import Reranker
+    from xrerank.scoring.reranker import Activation, Reranker
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def open_teacher(
     teacher: Reranker | str | Path,
     *,
     caller: str,
-    activation: str | None,
+    activation: Activation,
     device: str | None,
     show_progress: bool,
     allow_pickle_weights: bool,
@@ -211,7 +211,7 @@ def open_teacher(
         path,
         device=device,  # None: the Reranker resolves it as every model load does
         max_length=max_length,
-        activation=activation,  # type: ignore[arg-type]
+        activation=activation,
         show_progress_bar=show_progress,
         local_files_only=os.path.isdir(path),
         micro_batching=None,
