@@ -83,9 +83,28 @@ def test_choose_fusion_weight_prefers_the_signal_that_ranks_relevant_first():
     retrieved = {"q1": {"a": 0.2, "b": 0.8}, "q2": {"a": 0.8, "b": 0.2}}  # retriever is wrong
     reranked = {"q1": {"a": 5.0, "b": 1.0}, "q2": {"a": 1.0, "b": 5.0}}  # reranker is right
     weight, table = choose_fusion_weight(reranked, retrieved, qrels)
-    assert weight == 1.0 and table[0.0] < table[1.0]
+    assert weight >= 0.5 and table[weight] == table[1.0] > table[0.0]
     weight, table = choose_fusion_weight(retrieved, reranked, qrels)
-    assert weight <= 0.5 and table[0.0] > table[1.0]
+    assert weight <= 0.5 and table[weight] == table[0.0] > table[1.0]
+
+
+def test_a_noisy_best_weight_gives_way_to_equal_weights():
+    # Both signals agree on five queries; on q0 only the retriever is right, so 0.3 beats 0.5 there
+    # and only there: a lead within noise.
+    qrels = {f"q{i}": {"a": 1} for i in range(6)}
+    retrieved = {q: {"a": 0.9, "b": 0.5, "c": 0.1} for q in qrels}
+    reranked = {q: {"a": 0.9, "b": 0.5, "c": 0.1} for q in qrels}
+    reranked["q0"] = {"a": 0.1, "b": 0.9, "c": 0.5}
+    best, table = choose_fusion_weight(
+        reranked, retrieved, qrels, grid=[0.0, 0.3, 0.5, 1.0], standard_errors=0
+    )
+    chosen, _ = choose_fusion_weight(reranked, retrieved, qrels, grid=[0.0, 0.3, 0.5, 1.0])
+    assert table[best] > table[0.5] and chosen == 0.5
+
+
+def test_choose_fusion_weight_refuses_a_prior_outside_the_weights():
+    with pytest.raises(ValueError, match="prior"):
+        choose_fusion_weight({"q": {"a": 1.0}}, {"q": {"a": 1.0}}, {"q": {"a": 1}}, prior=2.0)
 
 
 def test_rerank_run_scores_every_candidate_with_floats(tiny_reranker):

@@ -11,12 +11,17 @@ Example:
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterable
 
-from xrerank.evaluation.metrics import evaluate_run
+from xrerank.evaluation.metrics import evaluate_run, per_query_metrics
 from xrerank.evaluation.runs import Qrels, Run
 from xrerank.scoring.fusion import fuse_scores
 from xrerank.validation import is_number
+
+# Equal weights of the two z-normalised signals: where the choice starts without evidence.
+EQUAL_WEIGHTS = 0.5
 
 
 def fuse_runs(reranked: Run, retrieved: Run, weight: float) -> dict[str, dict[str, float]]:
@@ -55,14 +60,22 @@ def choose_fusion_weight(
     *,
     metric: str = "ndcg@10",
     grid: Iterable[float] | None = None,
+    prior: float = EQUAL_WEIGHTS,
+    standard_errors: float = 2.0,
 ) -> tuple[float, dict[float, float]]:
-    """Pick the fusion weight that maximises ``metric`` on *training/tuning* queries.
+    """Choose the fusion weight on *training/tuning* queries, never on the evaluation split.
 
-    Choose it on queries held out from training, never on the evaluation split.
-    Ties prefer the larger weight (more reranker).
+    The best weight on a few dozen queries is mostly noise: 21 weights are compared on the same
+    queries, and the winner is the one those queries happen to favour. So the choice is the weight
+    closest to ``prior`` (equal weights of the two z-normalised signals) among those whose
+    ``metric`` is within ``standard_errors`` standard errors of the best weight's, the errors taken
+    over the per-query differences. Measured by choosing on one half of ``tune``'s validation queries
+    and scoring on the other (docs/tune.md), this beat the plain best weight on SciFact and on the
+    demo domain. ``standard_errors=0`` keeps only the weights tied with the best; between two weights
+    equally close to ``prior`` the larger wins.
 
     Returns:
-        ``(best_weight, {weight: metric value})``.
+        ``(chosen_weight, {weight: metric value})``.
 
     Example:
         >>> reranked = {"q1": {"a": 0.9, "b": 0.1}, "q2": {"a": 0.2, "b": 0.8}}
@@ -71,7 +84,26 @@ def choose_fusion_weight(
         >>> choose_fusion_weight(reranked, retrieved, qrels, grid=[0.0, 0.5, 1.0])  # a tie goes to 0.5
         (0.5, {0.0: 1.0, 0.5: 1.0, 1.0: 0.815...})
     """
+    if not (is_number(prior) and 0.0 <= prior <= 1.0):
+        raise ValueError(f"choose_fusion_weight got prior={prior!r}; expected a weight in [0, 1].")
+    if not (is_number(standard_errors) and standard_errors >= 0):
+        raise ValueError(
+            f"choose_fusion_weight got standard_errors={standard_errors!r}; expected a number >= 0 "
+            "(0 picks the plain best weight)."
+        )
     weights = [round(float(w), 4) for w in (grid if grid is not None else [i / 20 for i in range(21)])]
-    table = {w: evaluate_run(fuse_runs(reranked, retrieved, w), qrels, [metric])[metric] for w in weights}
+    fused = {w: fuse_runs(reranked, retrieved, w) for w in weights}
+    per_query = {w: per_query_metrics(run, qrels, [metric]) for w, run in fused.items()}
+    table = {w: evaluate_run(run, qrels, [metric])[metric] for w, run in fused.items()}
+    queries = sorted(per_query[weights[0]])
     best = max(table, key=lambda w: (round(table[w], 10), w))
-    return best, table
+
+    def close_to_best(weight: float) -> bool:
+        differences = [per_query[best][q][metric] - per_query[weight][q][metric] for q in queries]
+        if len(differences) < 2:
+            return round(table[best] - table[weight], 10) <= 0
+        error = statistics.stdev(differences) / math.sqrt(len(differences))
+        return round(statistics.fmean(differences), 10) <= standard_errors * error
+
+    chosen = min((w for w in weights if close_to_best(w)), key=lambda w: (abs(w - prior), -w))
+    return chosen, table
