@@ -1,0 +1,174 @@
+"""How should ``tune`` choose the fusion weight on a few dozen validation queries?
+
+A tuned model's validation queries are rebuilt exactly as ``tune`` holds them out (the same log,
+split by positives with the same seed, the store's top-20), and the model scores them in each mode
+``tune`` chooses between (first tokens, best window), at its recipe's max length, without fusion.
+Then, many times over, the queries are cut into two random halves: each rule chooses a weight on one
+half, and the other half scores that choice. A rule that chases noise wins on the half it chose
+on and loses on the other.
+
+Rules (each falls back to weight 0, the retriever's order, when no weight above 0 beats the
+retriever on the half it chooses on: ``tune``'s guard):
+
+* ``best weight``: the weight with the highest NDCG@10 (``choose_fusion_weight(standard_errors=0)``);
+* ``within 2 SE of the best, closest to 0.5``: ``choose_fusion_weight``'s default, what ``tune`` uses;
+* ``equal weights``: always 0.5, a reference.
+
+Only the queries ``tune`` validates on are read: never the demo's held-out queries or SciFact's dev split.
+
+    xrerank demo && python benchmarks/fusion_rule.py --demo xrerank-demo/reranker
+    python benchmarks/fusion_rule.py --scifact ~/.cache/xrerank/scifact-runs/xrerank-tune
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+Rule = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], float]
+
+
+def validation_set(records: list[Any], store: Any, seed: int) -> Any:
+    """``tune``'s validation queries (the same split and candidates) as an EvalSet."""
+    from xrerank.evaluation.eval_set import EvalSet
+    from xrerank.mining.log_records import split_by_positives
+    from xrerank.training.tune import TuneConfig
+
+    config = TuneConfig()
+    _, held_out = split_by_positives(
+        [r for r in records if r.positive_ids], config.validation_share, seed=seed
+    )
+    queries = {f"val-{i}": r.query for i, r in enumerate(held_out)}
+    hits = store.search_batch(list(queries.values()), config.candidates)
+    candidates = {q: {c.id: float(c.score) for c in row} for q, row in zip(queries, hits, strict=True)}
+    documents = {c.id: c.text for row in hits for c in row}
+    qrels = {q: {doc: 1.0 for doc in r.positive_ids} for q, r in zip(queries, held_out, strict=True)}
+    return EvalSet(queries, documents, candidates, qrels)
+
+
+def demo_validation(seed: int) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    from xrerank.demo.domain import load_demo_log_path, load_demo_passages
+    from xrerank.mining import EmbeddingSource, merge_records
+    from xrerank.mining.log_reader import read_log
+    from xrerank.training.start_model import resolve_base_model
+
+    passages = load_demo_passages()
+    texts = [f"{p.title}\n{p.text}" for p in passages]
+    encoder = SentenceTransformer(resolve_base_model("minilm"), device="cpu")
+    vectors = encoder.encode(texts, normalize_embeddings=True, batch_size=64)
+    store = EmbeddingSource(vectors, texts, ids=[p.id for p in passages], query_encoder=encoder)
+    return validation_set(merge_records(read_log(load_demo_log_path())), store, seed)
+
+
+def scifact_validation(seed: int) -> Any:
+    import faiss
+    from scifact import DEFAULT_DATA, corpus_embeddings, load_scifact, split_queries
+    from sentence_transformers import SentenceTransformer
+
+    from xrerank.mining import merge_records
+    from xrerank.mining.log_reader import read_log
+    from xrerank.mining.sources import FaissSource
+    from xrerank.training.start_model import resolve_base_model
+
+    corpus, queries, qrels = load_scifact(DEFAULT_DATA)
+    _, log_qids = split_queries([q for q in queries if q in qrels], seed=seed)  # dev stays unread
+    log = [{"query": queries[q], "query_id": q, "positive_ids": list(qrels[q])} for q in log_qids]
+    model_path = resolve_base_model("minilm")
+    encoder = SentenceTransformer(model_path, device="cpu")
+    ids = list(corpus)
+    vectors = corpus_embeddings(encoder, ids, [corpus[i] for i in ids], model_path)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    store = FaissSource(index, texts=[corpus[i] for i in ids], ids=ids, query_encoder=encoder)
+    return validation_set(merge_records(read_log(log)), store, seed)
+
+
+def guarded(standard_errors: float | None) -> Rule:
+    """A rule with ``tune``'s guard; ``None`` is the fixed equal-weights reference."""
+    from xrerank.evaluation.fusion import choose_fusion_weight
+
+    def rule(run: dict[str, Any], candidates: dict[str, Any], qrels: dict[str, Any]) -> float:
+        kwargs = {} if standard_errors is None else {"standard_errors": standard_errors}
+        weight, table = choose_fusion_weight(run, candidates, qrels, **kwargs)
+        if max(value for w, value in table.items() if w > 0) <= table[0.0]:
+            return 0.0
+        return 0.5 if standard_errors is None else weight
+
+    return rule
+
+
+def split_halves(name: str, model: str, evaluation: Any, splits: int, seed: int) -> None:
+    """Every serving mode ``tune`` chooses between: the rule must hold for each."""
+    from xrerank.training.tune import TuneConfig
+
+    for mode in TuneConfig().serving_modes:
+        split_halves_in_mode(f"{name}, {mode}", model, mode, evaluation, splits, seed)
+
+
+def split_halves_in_mode(name: str, model: str, mode: str, evaluation: Any, splits: int, seed: int) -> None:
+    from xrerank.evaluation.fusion import fuse_runs
+    from xrerank.evaluation.metrics import evaluate_run
+    from xrerank.evaluation.runs import rerank_run
+    from xrerank.scoring.reranker import Reranker
+
+    # Max length from the recipe; the fusion weight is what is being chosen.
+    reranker = Reranker(model, fusion_weight=None, long_passages=mode, cache_size=0)  # type: ignore[arg-type]
+    run = rerank_run(reranker, evaluation.queries, evaluation.candidates, evaluation.documents)
+    rules = {
+        "best weight": guarded(0.0),
+        "within 2 SE of the best, closest to 0.5": guarded(2.0),
+        "equal weights (reference)": guarded(None),
+    }
+    on_other_half: dict[str, list[float]] = {rule: [] for rule in rules}
+    ids = sorted(evaluation.queries)
+    rng = random.Random(seed)
+    for _ in range(splits):
+        rng.shuffle(ids)
+        choose, score = ids[: len(ids) // 2], ids[len(ids) // 2 :]
+        for rule_name, rule in rules.items():
+            part = {q: run[q] for q in choose}
+            weight = rule(
+                part, {q: evaluation.candidates[q] for q in choose}, {q: evaluation.qrels[q] for q in choose}
+            )
+            fused = fuse_runs({q: run[q] for q in score}, evaluation.candidates, weight)
+            on_other_half[rule_name].append(
+                evaluate_run(fused, {q: evaluation.qrels[q] for q in score}, ["ndcg@10"])["ndcg@10"]
+            )
+    retriever = evaluate_run(evaluation.candidates, evaluation.qrels, ["ndcg@10"])["ndcg@10"]
+    print(
+        f"\n{name}: {len(ids)} validation queries, {splits} random halves; retriever NDCG@10 {retriever:.4f}"
+    )
+    print(f"{'rule':45s} {'NDCG@10 on the other half':>26s}")
+    for rule_name, values in on_other_half.items():
+        print(f"{rule_name:45s} {statistics.fmean(values):26.4f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--demo", help="A model `xrerank demo` tuned (xrerank-demo/reranker).")
+    parser.add_argument("--scifact", help="The model benchmarks/scifact.py's xrerank-tune row saved.")
+    parser.add_argument("--demo-seed", type=int, default=42, help="tune's seed in the demo (its default).")
+    parser.add_argument("--scifact-seed", type=int, default=13, help="scifact.py's --seed of that run.")
+    parser.add_argument("--splits", type=int, default=400)
+    args = parser.parse_args(argv)
+    if not (args.demo or args.scifact):
+        parser.error(
+            "pass --demo DIR and/or --scifact DIR (tuned models whose validation queries to rebuild)"
+        )
+    if args.demo:
+        split_halves("demo domain", args.demo, demo_validation(args.demo_seed), args.splits, seed=0)
+    if args.scifact:
+        split_halves("SciFact", args.scifact, scifact_validation(args.scifact_seed), args.splits, seed=0)
+
+
+if __name__ == "__main__":
+    main()
