@@ -162,11 +162,19 @@ def test_the_cold_start_uses_what_the_corpus_offers() -> None:
 
 def test_strict_refuses_and_the_model_is_still_saved(store, tiny_model_dir, tmp_path):
     corpus, _ = _corpus()
-    config = TuneConfig(candidates=5, validation_share=0.25, cold_start="sentences", strict=True)
+    # The plain best weight (fusion_standard_errors=0) is still guarded.
+    config = TuneConfig(
+        candidates=5, validation_share=0.25, cold_start="sentences", strict=True, fusion_standard_errors=0
+    )
     output = tmp_path / "strict"
     with pytest.raises(TuneDidNotHelp, match="keeps the retriever's order"):
         tune(corpus, store, _log(corpus), config, training=_training(tiny_model_dir, output))
     assert read_recipe(output).fusion_weight == 0.0
+
+
+def test_a_negative_fusion_tolerance_is_refused() -> None:
+    with pytest.raises(ValueError, match="fusion_standard_errors"):
+        TuneConfig(fusion_standard_errors=-1)
 
 
 def test_too_small_a_log_is_refused_before_any_work(store, tiny_model_dir, tmp_path):

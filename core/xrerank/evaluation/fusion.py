@@ -70,9 +70,10 @@ def choose_fusion_weight(
     closest to ``prior`` (equal weights of the two z-normalised signals) among those whose
     ``metric`` is within ``standard_errors`` standard errors of the best weight's, the errors taken
     over the per-query differences. Measured by choosing on one half of ``tune``'s validation queries
-    and scoring on the other (docs/tune.md), this beat the plain best weight on SciFact and on the
-    demo domain. ``standard_errors=0`` keeps only the weights tied with the best; between two weights
-    equally close to ``prior`` the larger wins.
+    and scoring on the other (``benchmarks/fusion_rule.py``), this beat the plain best weight for both
+    served models (SciFact, demo domain) and lost for one of the two read by first tokens.
+    ``standard_errors=0`` keeps only the weights tied with the best; between two weights equally
+    close to ``prior`` the larger wins.
 
     Returns:
         ``(chosen_weight, {weight: metric value})``.
@@ -89,7 +90,7 @@ def choose_fusion_weight(
     if not (is_number(standard_errors) and standard_errors >= 0):
         raise ValueError(
             f"choose_fusion_weight got standard_errors={standard_errors!r}; expected a number >= 0 "
-            "(0 picks the plain best weight)."
+            "(0 keeps only the weights tied with the best)."
         )
     weights = [round(float(w), 4) for w in (grid if grid is not None else [i / 20 for i in range(21)])]
     fused = {w: fuse_runs(reranked, retrieved, w) for w in weights}

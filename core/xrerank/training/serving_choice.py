@@ -28,6 +28,8 @@ def choose_serving(
     training: TrainingConfig,
     modes: tuple[LongPassages, ...],
     retriever: str,
+    *,
+    fusion_standard_errors: float = 2.0,
 ) -> tuple[ServingRecipe, dict[str, float], bool]:
     """The serving mode and fusion weight chosen on the validation queries, and the evidence.
 
@@ -58,11 +60,17 @@ def choose_serving(
             validation.documents,
             show_progress=training.show_progress,
         )
-        weight, table = choose_fusion_weight(run, validation.candidates, validation.qrels, metric=METRIC)
+        weight, table = choose_fusion_weight(
+            run,
+            validation.candidates,
+            validation.qrels,
+            metric=METRIC,
+            standard_errors=fusion_standard_errors,
+        )
         scores[f"reranker alone ({mode})"] = table[1.0]
         scores[f"fused with the retriever ({mode}, w={weight:.2f})"] = table[weight]
         best = max(table, key=lambda w: (table[w], w))
-        if best != weight:
+        if table[best] > table[weight]:
             scores[f"fused, best weight on these queries ({mode}, w={best:.2f})"] = table[best]
         best_reranked[mode] = max(value for w, value in table.items() if w > 0)
         fused_runs[mode] = (weight, fuse_runs(run, validation.candidates, weight))
@@ -127,8 +135,9 @@ def append_to_card(
         "SentenceTransformerRerank) score the first max-length tokens without fusion, which ranks "
         "differently.",
         "",
-        "The fusion weight is the one closest to equal weights among those within two standard errors "
-        "of the best weight on these queries: the best of 21 weights on a few dozen queries is mostly noise.",
+        "The fusion weight is the one closest to equal weights among those close to the best weight on "
+        "these queries (within `fusion_standard_errors` standard errors): the best of 21 weights on a few "
+        "dozen queries is mostly noise.",
     ]
     if not beats:
         lines += [

@@ -88,6 +88,9 @@ class TuneConfig:
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
+        fusion_standard_errors: How far under the best fusion weight's validation NDCG@10 (in standard
+            errors of the per-query differences) a weight closer to equal weights may score and still be
+            chosen; 0 keeps the best weight on the validation queries.
         serving_mode: How long passages are served: ``"choose"`` tries ``"truncate"`` and
             ``"max_window"`` on the validation queries and keeps the mode the model was trained in
             unless the other is clearly better there; or one of the two.
@@ -102,6 +105,7 @@ class TuneConfig:
     mining_depth: int = 200
     validation_share: float = 0.1
     candidates: int = 20
+    fusion_standard_errors: float = 2.0
     serving_mode: Literal["choose", "truncate", "max_window"] = "choose"
     strict: bool = False
 
@@ -130,6 +134,9 @@ class TuneConfig:
             exclusive_minimum=True,
         )
         check_int(self.candidates, caller="TuneConfig", name="candidates", minimum=2)
+        check_number(
+            self.fusion_standard_errors, caller="TuneConfig", name="fusion_standard_errors", minimum=0
+        )
         if self.serving_mode not in ("choose", "truncate", "max_window"):
             raise ValueError(
                 f"TuneConfig got serving_mode={self.serving_mode!r}; expected 'choose', 'truncate' or "
@@ -248,7 +255,12 @@ def tune(
     def save_serving_recipe(model: Any, staging: Path) -> None:
         logger.info("tune [5/5] serving choices on %d validation queries", len(validation.queries))
         recipe, scores, beats = choose_serving(
-            model, validation, training, config.serving_modes, type(store).__name__
+            model,
+            validation,
+            training,
+            config.serving_modes,
+            type(store).__name__,
+            fusion_standard_errors=config.fusion_standard_errors,
         )
         write_recipe(staging, recipe)
         append_to_card(staging, recipe, scores, beats, len(validation.queries))
