@@ -327,6 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0.1,
         help="Share of log queries held out from xrerank training to choose the fusion weight.",
     )
+    parser.add_argument(
+        "--fusion-standard-errors",
+        type=float,
+        default=2.0,
+        help="Every fusion weight (hybrid, hand-assembled rows, tune) is the one closest to 0.5 within this "
+        "many standard errors of the best on the tuning queries; 0 takes the best (default: 2.0).",
+    )
     parser.add_argument("--epochs", type=float, default=1.0, help="Epochs for every trained system.")
     parser.add_argument(
         "--top100",
@@ -427,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         key, _, value = item.partition("=")
         overrides[key] = json.loads(value) if value[:1] in "0123456789-[{tfn" else value
 
+    tolerance = args.fusion_standard_errors  # one rule for every fusion weight of the run
     corpus, queries, qrels = load_scifact(args.data)
     qids = [q for q in queries if q in qrels]
     dev_qids, log_qids = split_queries(qids, seed=args.seed)
@@ -488,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         # fused with the dense score (weight chosen on the tuning queries, like every fusion here).
         lexical = BM25Source(list(corpus.values()), ids=list(corpus))
         lexical_tune20 = lexical.score_run(queries, tune20)
-        hybrid_w, _ = choose_fusion_weight(lexical_tune20, tune20, tune_qrels)
+        hybrid_w, _ = choose_fusion_weight(lexical_tune20, tune20, tune_qrels, standard_errors=tolerance)
         hybrid_tune20 = fuse_runs(lexical_tune20, tune20, hybrid_w)
         runs20["dense+bm25"] = fuse_runs(lexical.score_run(queries, dense20), dense20, hybrid_w)
         extra["dense+bm25"] = {"w": hybrid_w, "note": "BM25 weight, dense top-20"}
@@ -527,12 +535,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def record(name: str, model_dir: str, max_length: int, info: dict[str, Any], mode: str) -> dict:
         tuned = score(model_dir, max_length, tune20, tune_qids, mode)
-        weight, table = choose_fusion_weight(tuned, tune20, tune_qrels)
+        weight, table = choose_fusion_weight(tuned, tune20, tune_qrels, standard_errors=tolerance)
         state: dict[str, Any] = {
             "run": score(model_dir, max_length, dense20, dev_qids, mode),
             "weight": weight,
             # The reranker on top of the no-training hybrid, as in ``xrerank demo``.
-            "hybrid_weight": choose_fusion_weight(tuned, hybrid_tune20, tune_qrels)[0]
+            "hybrid_weight": choose_fusion_weight(
+                tuned, hybrid_tune20, tune_qrels, standard_errors=tolerance
+            )[0]
             if hybrid_tune20
             else None,
         }
@@ -682,7 +692,7 @@ def tune_system(
         ctx["corpus"],
         ctx["source"],
         log,
-        TuneConfig(),
+        TuneConfig(fusion_standard_errors=args.fusion_standard_errors),
         training=recipe_training_config(
             output_dir=str(output), seed=args.seed, overwrite=True, show_progress=args.progress
         ),
