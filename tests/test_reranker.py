@@ -129,6 +129,15 @@ def test_truncation_is_counted_and_warned_once(tiny_reranker_factory, caplog):
     assert len(warnings) == 1 and "1 of 2" in warnings[0].getMessage()
 
 
+def test_truncation_asked_for_by_name_is_not_warned(tiny_reranker_factory, caplog):
+    reranker = tiny_reranker_factory(max_length=16, long_passages="truncate")
+    with caplog.at_level(logging.INFO, logger="xrerank"):
+        reranker.score(QUERY, ["token " * 50])
+    assert reranker.stats.truncated_pairs == 1
+    [record] = [r for r in caplog.records if "truncated" in r.getMessage()]
+    assert record.levelno == logging.INFO
+
+
 def test_empty_input_returns_empty_without_loading():
     reranker = Reranker("nobody/not-a-model")  # would fail to load
     assert reranker.score(QUERY, []) == []

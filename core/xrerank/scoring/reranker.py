@@ -80,7 +80,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         batch_size: Pairs per forward pass.
         max_length: Token limit per pair; longer pairs are truncated and counted
             in :attr:`stats` (see ``long_passages``). None uses the model's own limit.
-        long_passages: ``"truncate"`` scores the first ``max_length`` tokens of a pair.
+        long_passages: ``"truncate"`` scores the first ``max_length`` tokens of a pair (passed
+            explicitly, truncation is logged at INFO rather than warned: it was asked for).
             ``"max_window"`` cuts a passage that does not fit into windows of whole
             sentences, scores each and keeps the best (:mod:`xrerank.scoring.windows`): the
             whole passage counts, at one forward pass per window.
@@ -132,6 +133,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         "model_kwargs",
         "dtype",
         "long_passages",
+        "_truncation_chosen",
         "recipe",
         "fusion_weight",
     )
@@ -156,6 +158,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         long_passages: LongPassages = FROM_RECIPE,
         fusion_weight: float | None = FROM_RECIPE,
     ) -> None:
+        # Truncation asked for by name is not worth a warning; one that comes by default is.
+        truncation_chosen = long_passages == "truncate"
         # Only a model directory on disk carries a serving recipe; hub names and objects cannot.
         is_dir = isinstance(model, (str, Path)) and Path(model).is_dir()
         recipe = read_recipe(model) if is_dir and isinstance(model, (str, Path)) else None
@@ -202,6 +206,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         self.model_kwargs = {**served_options, **dict(model_kwargs or {})}
         self.dtype = dtype
         self.long_passages: LongPassages = long_passages
+        self._truncation_chosen = truncation_chosen
         self.recipe: ServingRecipe | None = recipe
         self.fusion_weight: float | None = check_number(
             served["fusion_weight"],
@@ -455,6 +460,9 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         )
         if self._warned_truncation:
             logger.debug(message, truncated, total, max_length)
+        elif self._truncation_chosen:
+            self._warned_truncation = True
+            logger.info(message, truncated, total, max_length)
         else:
             self._warned_truncation = True
             logger.warning(message, truncated, total, max_length)
