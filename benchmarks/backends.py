@@ -57,12 +57,11 @@ CACHE = Path(os.environ.get("XRERANK_CACHE", "~/.cache/xrerank")).expanduser()
 # --------------------------------------------------------------------------- data
 
 
-def dev_split(qids: list[str], *, seed: int = 13, dev_share: float = 0.2) -> tuple[list[str], list[str]]:
-    """(dev, rest) as in benchmarks/scifact.py: sorted ids, seeded shuffle, first 20 % are dev."""
-    order = sorted(qids, key=int)
-    random.Random(seed).shuffle(order)
-    n_dev = round(len(order) * dev_share)
-    return sorted(order[:n_dev], key=int), sorted(order[n_dev:], key=int)
+def dev_split(qids: list[str], *, seed: int = 13) -> tuple[list[str], list[str]]:
+    """(dev, rest) exactly as benchmarks/scifact.py splits (its default seed)."""
+    from scifact import split_queries
+
+    return split_queries(qids, seed=seed)
 
 
 class SciFact:

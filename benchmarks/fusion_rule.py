@@ -52,7 +52,7 @@ def demo_validation(seed: int) -> Any:
 
 
 def scifact_validation(seed: int) -> Any:
-    from scifact import DEFAULT_DATA, dense_store, load_scifact, split_queries
+    from scifact import DEFAULT_DATA, dense_store, load_scifact, split_queries, tune_log
     from sentence_transformers import SentenceTransformer
 
     from xrerank.training.start_model import resolve_base_model
@@ -60,7 +60,7 @@ def scifact_validation(seed: int) -> Any:
 
     corpus, queries, qrels = load_scifact(DEFAULT_DATA)
     _, log_qids = split_queries([q for q in queries if q in qrels], seed=seed)  # dev stays unread
-    log = [{"query": queries[q], "query_id": q, "positive_ids": list(qrels[q])} for q in log_qids]
+    log = tune_log(queries, qrels, log_qids)
     model_path = resolve_base_model("minilm")
     store, _ = dense_store(corpus, SentenceTransformer(model_path, device="cpu"), model_path)
     return held_out_validation(store, log, seed=seed)

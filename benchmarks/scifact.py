@@ -118,6 +118,13 @@ def split_queries(qids: list[str], *, seed: int, dev_share: float = 0.2) -> tupl
     return sorted(order[:n_dev], key=int), sorted(order[n_dev:], key=int)
 
 
+def tune_log(
+    queries: dict[str, str], qrels: dict[str, dict[str, float]], log_qids: list[str]
+) -> list[dict[str, Any]]:
+    """The log ``tune`` gets here: each log query with its judged abstracts as positives."""
+    return [{"query": queries[q], "query_id": q, "positive_ids": list(qrels[q])} for q in log_qids]
+
+
 def corpus_embeddings(encoder: Any, ids: list[str], texts: list[str], model_path: str) -> Any:
     import numpy as np
 
@@ -691,9 +698,7 @@ def tune_system(
     from xrerank.training.tune import TuneConfig, recipe_training_config, tune
 
     titles, _ = load_titles(ctx["data_dir"])
-    log = [
-        {"query": ctx["queries"][q], "query_id": q, "positive_ids": list(ctx["qrels"][q])} for q in log_qids
-    ]
+    log = tune_log(ctx["queries"], ctx["qrels"], log_qids)
     output = Path(args.work_dir) / TUNE
     start = time.perf_counter()
     result = tune(

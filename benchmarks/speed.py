@@ -15,10 +15,11 @@ Rows:
 * each backend path that :func:`xrerank.models.backend_choice.choose_backend` measures here
   (``portable`` = torch / ONNX fp32: the same on any CPU), and ``Reranker(OUT)`` of
   ``xrerank export MODEL OUT --backend auto`` (the fastest path that kept the ranking);
-* the distilled student for each k of ``--student-layers``, trained here on the TRAINING queries'
+* the distilled student for each k of ``--student-layers``, trained here on the log queries'
   dense candidates scored by the teacher (never on dev queries; cached under ``$XRERANK_CACHE``);
-* the cascade student -> teacher, its shortlist chosen on VALIDATION queries (training queries
-  held out of the student's training; never the dev queries);
+* the cascade student -> teacher, its shortlist chosen on the VALIDATION queries ``tune`` held out of
+  the teacher's training (the same log and seed as ``benchmarks/scifact.py``), so the teacher's scores
+  there are predictions, not memory; the students never train on them, and dev is never used;
 * stacked: the student and the cascade on the best backend path.
 
 Columns: candidates ranked per second (20 per query for every row), ratio to the baseline,
@@ -48,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _scifact import scifact_dir
 from backends import CACHE, dev_split, ndcg10
-from scifact import dense_store, load_scifact
+from scifact import dense_store, load_scifact, tune_log
 
 logger = logging.getLogger("speed")
 DEFAULT_MODEL = "/tmp/scifact-work/xrerank-tune"
@@ -89,6 +90,19 @@ def served_options(candidate: Any) -> dict[str, Any]:
     return backend_options(ServingRecipe(backend=record))
 
 
+def first_queries(validation: Any, n: int) -> Any:
+    """The first ``n`` queries of an EvalSet (a quick run)."""
+    from xrerank.evaluation.eval_set import EvalSet
+
+    kept = list(validation.queries)[:n]
+    return EvalSet(
+        queries={q: validation.queries[q] for q in kept},
+        documents={d: validation.documents[d] for q in kept for d in validation.candidates[q]},
+        candidates={q: validation.candidates[q] for q in kept},
+        qrels={q: validation.qrels[q] for q in kept},
+    )
+
+
 def model_key(path: str, *parts: object) -> str:
     """A cache key that changes when the model's weights or the settings change."""
     digest = hashlib.sha1(usedforsecurity=False)
@@ -114,7 +128,16 @@ def main() -> None:
         "--train-queries", type=int, default=0, help="Training queries for the students (0: all)."
     )
     parser.add_argument(
-        "--validation-queries", type=int, default=100, help="Queries that choose the shortlist."
+        "--validation-queries",
+        type=int,
+        default=0,
+        help="Choose the shortlist on at most N of tune's held-out queries (0: all of them).",
+    )
+    parser.add_argument(
+        "--tune-seed",
+        type=int,
+        default=13,
+        help="The seed --model was tuned with (scifact.py --seed): which log queries tune held out.",
     )
     parser.add_argument("--epochs", type=float, default=1.0, help="Student training epochs.")
     parser.add_argument(
@@ -151,7 +174,6 @@ def main() -> None:
     from sentence_transformers import CrossEncoder, SentenceTransformer
 
     from xrerank import CascadeReranker, Reranker
-    from xrerank.evaluation.eval_set import EvalSet
     from xrerank.evaluation.shortlist_choice import choose_shortlist
     from xrerank.examples import TrainingExample
     from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
@@ -160,6 +182,7 @@ def main() -> None:
     from xrerank.models.export import export_model
     from xrerank.models.serving_recipe import read_recipe
     from xrerank.training.distill_reranker import RerankerDistillationConfig, distill_reranker
+    from xrerank.training.tune import held_out_validation
 
     model = str(Path(args.model).resolve())
     recipe = read_recipe(model)
@@ -169,21 +192,30 @@ def main() -> None:
 
     # ------------------------------------------------------------------ data and the dense retriever
     corpus, queries, qrels = load_scifact(scifact_dir())
-    dev, rest = dev_split([q for q in queries if q in qrels])
+    dev, log_qids = dev_split([q for q in queries if q in qrels])
     dev = dev[: args.queries]
-    validation, train = rest[: args.validation_queries], rest[args.validation_queries :]
-    if args.train_queries:
-        train = train[: args.train_queries]
     encoder_path = str(get_model_path())
     encoder = SentenceTransformer(encoder_path, device="cpu")
     source, _ = dense_store(corpus, encoder, encoder_path)
+    validation_set = held_out_validation(source, tune_log(queries, qrels, log_qids), seed=args.tune_seed)
+    held_out = set(validation_set.queries.values())
+    train = [q for q in log_qids if queries[q] not in held_out]
+    if args.validation_queries:
+        validation_set = first_queries(validation_set, args.validation_queries)
+    if args.train_queries:
+        train = train[: args.train_queries]
 
     def dense(qids: list[str]) -> dict[str, dict[str, float]]:
         hits = source.search_batch([queries[q] for q in qids], DOCS)
         return {q: {c.id: float(c.score) for c in row} for q, row in zip(qids, hits, strict=True)}
 
-    dev_run, train_run, validation_run = dense(dev), dense(train), dense(validation)
-    logger.info("dev %d, validation %d, training %d queries", len(dev), len(validation), len(train))
+    dev_run, train_run = dense(dev), dense(train)
+    logger.info(
+        "dev %d, validation %d (held out of the teacher's training), training %d queries",
+        len(dev),
+        len(validation_set.queries),
+        len(train),
+    )
 
     # ------------------------------------------------------------------ students (training queries only)
     teacher = Reranker(model, device="cpu", activation=None, micro_batching=None, cache_size=200_000)
@@ -282,12 +314,6 @@ def main() -> None:
             portable=auto_choice.chosen.candidate.portable,
         )
     )
-    validation_set = EvalSet(
-        queries={q: queries[q] for q in validation},
-        documents={d: corpus[d] for q in validation for d in validation_run[q]},
-        candidates=validation_run,
-        qrels={q: dict(qrels[q]) for q in validation},
-    )
     full_for_choice = Reranker(model, device="cpu", cache_size=200_000)
     for k in layers:
         rows.append(
@@ -363,8 +389,8 @@ def main() -> None:
         f"{len(dev)} SciFact dev claims x dense top-{DOCS} ({n_candidates} candidates per row); "
         f"students trained on {len(train)} training queries"
         + (f" and {args.pseudo_queries} corpus pseudo-queries" if args.pseudo_queries else "")
-        + f", shortlists chosen on {len(validation)} "
-        "validation queries; dense NDCG@10 "
+        + f", shortlists chosen on the {len(validation_set.queries)} "
+        "validation queries tune held out of the teacher's training; dense NDCG@10 "
         f"{ndcg10({q: list(dev_run[q]) for q in dev}, qrels):.2f}"
     )
     print(f"backend choice (sample of {len(sample)} training queries):\n{choice.summary()}")
