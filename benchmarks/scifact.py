@@ -323,6 +323,8 @@ def cold_start_examples(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from xrerank.training.tune import TuneConfig
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -353,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         default=2.0,
         help="Every fusion weight (hybrid, hand-assembled rows, tune) is the one closest to 0.5 within this "
         "many standard errors of the best on the tuning queries; 0 takes the best (default: 2.0).",
+    )
+    parser.add_argument(
+        "--retriever-start-queries",
+        type=int,
+        default=TuneConfig.retriever_start_queries,
+        help="xrerank-tune: queries of tune's retriever start (0 skips it; default: %(default)s).",
     )
     parser.add_argument("--epochs", type=float, default=1.0, help="Epochs for every trained system.")
     parser.add_argument(
@@ -705,7 +713,10 @@ def tune_system(
         ctx["corpus"],
         ctx["source"],
         log,
-        TuneConfig(fusion_standard_errors=args.fusion_standard_errors),
+        TuneConfig(
+            fusion_standard_errors=args.fusion_standard_errors,
+            retriever_start_queries=args.retriever_start_queries,
+        ),
         training=recipe_training_config(
             output_dir=str(output), seed=args.seed, overwrite=True, show_progress=args.progress
         ),

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import minilm_dir
 
+from conftest import minilm_dir
 from xrerank.cli import main
 from xrerank.examples import load_examples
 

@@ -154,7 +154,13 @@ def test_finetune_writes_a_model_card_with_before_and_after(tmp_path, tiny_model
         examples, config_for(tmp_path, tiny_model_dir, loss="bce"), eval_set=examples[:3], cold_start=cold
     )
     info = json.loads((path / INFO_FILE).read_text())
-    assert info["data"] == {"queries": 8, "positives": 8, "negatives": 24, "cold_start_examples": 4}
+    assert info["data"] == {
+        "queries": 8,
+        "positives": 8,
+        "negatives": 24,
+        "cold_start_examples": 4,
+        "retriever_start_examples": 0,
+    }
     assert info["config"]["loss"] == "bce" and info["config"]["base_model"] == str(tiny_model_dir)
     assert set(info["metrics_before"]["reranker"]) == {"ndcg@10", "mrr@10"}
     assert set(info["metrics_after"]["reranker"]) == {"ndcg@10", "mrr@10"}

@@ -91,8 +91,9 @@ def test_a_log_that_teaches_nothing_keeps_the_retrievers_order(store, tiny_model
     assert result.counts["cold_start_examples"] > len(corpus)
     assert result.counts["validation_queries"] >= 4
     assert result.counts["training_queries"] + result.counts["validation_queries"] == len(corpus)
-    # A cross-encoder start model already ranks: it is scored before training.
+    # A cross-encoder start model already ranks: it is scored before training, with no retriever start.
     assert set(result.before or {}) == {"ndcg@10", "mrr@10"}
+    assert result.counts["retriever_start_examples"] == 0
 
     served = Reranker(str(result.model_path), device="cpu")
     assert (served.long_passages, served.fusion_weight, served.load().max_length) == (
@@ -145,7 +146,11 @@ def test_a_fresh_head_is_not_scored_before_training(store, tiny_encoder_dir, tmp
     assert info["metrics_before"] is None and info["metrics_after"]["reranker"]
     card = (result.model_path / "README.md").read_text(encoding="utf-8")
     assert "| reranker before fine-tuning | not measured | not measured |" in card
-    assert stages.events == ["train_begin", "train_end"] * 2  # the callbacks saw both stages
+    # The fresh head first learns the retriever's ranking, on a sample of log and pseudo-queries.
+    assert 0 < result.counts["retriever_start_examples"] <= config.retriever_start_queries
+    assert info["retriever_start_stage"]["steps"] >= 1 and info["cold_start_stage"]["steps"] >= 1
+    assert stages.events == ["train_begin", "train_end"] * 3  # the callbacks saw every stage
+    assert not (tmp_path / "m.retriever-start").exists() and not (tmp_path / "m.cold-start").exists()
 
 
 def test_the_cold_start_uses_what_the_corpus_offers() -> None:

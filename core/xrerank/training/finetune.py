@@ -85,11 +85,13 @@ def finetune(
     before_save: Callable[[CrossEncoder, Path], None] | None = None,
     callbacks: list[Any] | None = None,
     measure_before: bool = True,
+    retriever_start: Sequence[TrainingExample] | None = None,
+    retriever_start_config: TrainingConfig | None = None,
 ) -> Path:
     """Fine-tune a reranker, measure it before and after, save it with a model card.
 
-    The start model is loaded once: measured, trained on ``cold_start`` (if given), then on
-    ``examples``.
+    The start model is loaded once: measured, trained on ``retriever_start`` and ``cold_start``
+    (if given), then on ``examples``.
 
     Args:
         examples: Training queries with positives and mined negatives (logs).
@@ -111,6 +113,11 @@ def finetune(
             (with ``config.report_to``, how a run is followed in TensorBoard, MLflow or W&B).
         measure_before: Score the start model on ``eval_set`` before training. False skips it
             (the card says "not measured"): a fresh head ranks at random, so scoring it only costs time.
+        retriever_start: Examples scored by the user's retriever
+            (:func:`xrerank.mining.retriever_start.retriever_scored_examples`), trained on before
+            everything else, so a fresh head learns to rank like the retriever first.
+        retriever_start_config: Settings of that stage (margin-MSE on the retriever's margins); by
+            default ``config`` with ``loss="margin_mse"`` and as many negatives as the examples hold.
 
     Returns:
         The model directory: a plain sentence-transformers CrossEncoder with ``README.md``
@@ -123,40 +130,34 @@ def finetune(
     """
     config = config or TrainingConfig()
     if is_seq2seq_checkpoint(config.base_model):
-        return _finetune_seq2seq(examples, config, eval_set, cold_start, before_save, callbacks)
+        return _finetune_seq2seq(
+            examples, config, eval_set, cold_start or retriever_start, before_save, callbacks
+        )
     if isinstance(eval_set, Sequence):
         eval_set = EvalSet.from_examples(eval_set) if eval_set else None
-    if not cold_start:
+    if not cold_start and not retriever_start:
         # Refuse windows from a fresh head before any model is loaded or measured.
         require_a_ranking_start(config, gets_a_fresh_head(config))
     model, fresh_head = load_start_model(config)
     before = _measure(model, eval_set, config) if eval_set is not None and measure_before else None
-    stage1: TrainResult | None = None
-    stage_dir: Path | None = None
-    if cold_start:
-        stage_dir = Path(f"{config.output_dir.rstrip('/')}.cold-start")
-        stage_config = cold_start_config or replace(config, epochs=cold_start_epochs, max_steps=None)
-        stage1 = train(
-            list(cold_start),
-            replace(
-                stage_config,
-                base_model=config.base_model,
-                output_dir=str(stage_dir),
-                overwrite=True,
-                resume=False,
-                # Windows are picked by a model that already ranks: the one stage 1 trains.
-                long_passages="truncate",
-            ),
-            model=model,
-            fresh_head=fresh_head,
-            callbacks=callbacks,
+    stages: dict[str, TrainResult] = {}
+    if retriever_start:
+        width = min(len(example.negatives) for example in retriever_start)
+        stage_config = retriever_start_config or replace(config, loss="margin_mse", num_negatives=width)
+        stages["retriever_start"] = _train_stage(
+            "retriever-start", retriever_start, stage_config, config, model, fresh_head, callbacks
         )
-        # train() trained ``model`` in place: the log stage goes on from it, with one learning rate.
+        fresh_head = False
+    if cold_start:
+        stage_config = cold_start_config or replace(config, epochs=cold_start_epochs, max_steps=None)
+        stages["cold_start"] = _train_stage(
+            "cold-start", cold_start, stage_config, config, model, fresh_head, callbacks
+        )
         fresh_head = False
 
     def write_card(model: CrossEncoder, staging: Path) -> None:
         after = _measure(model, eval_set, config) if eval_set is not None else None
-        info = _training_info(examples, config, stage1, cold_start, before, after)
+        info = _training_info(examples, config, stages, cold_start, retriever_start, before, after)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         if before_save is not None:
             before_save(model, staging)
@@ -171,12 +172,39 @@ def finetune(
     result = train(
         examples, config, model=model, fresh_head=fresh_head, before_save=write_card, callbacks=callbacks
     )
-    if stage_dir is not None:
-        shutil.rmtree(stage_dir, ignore_errors=True)
+    for stage in stages.values():
+        shutil.rmtree(stage.model_path, ignore_errors=True)
     logger.info(
         "Fine-tuned reranker saved to %s (%d steps, %.0fs).", result.model_path, result.steps, result.seconds
     )
     return result.model_path
+
+
+def _train_stage(
+    name: str,
+    examples: Sequence[TrainingExample],
+    stage_config: TrainingConfig,
+    config: TrainingConfig,
+    model: CrossEncoder,
+    fresh_head: bool,
+    callbacks: list[Any] | None,
+) -> TrainResult:
+    """Train ``model`` in place on a stage before the log; the log stage goes on from it."""
+    return train(
+        list(examples),
+        replace(
+            stage_config,
+            base_model=config.base_model,
+            output_dir=f"{config.output_dir.rstrip('/')}.{name}",
+            overwrite=True,
+            resume=False,
+            # Windows are picked by a model that already ranks: the one these stages train.
+            long_passages="truncate",
+        ),
+        model=model,
+        fresh_head=fresh_head,
+        callbacks=callbacks,
+    )
 
 
 def _finetune_seq2seq(
@@ -190,7 +218,8 @@ def _finetune_seq2seq(
     """A monoT5-style start model: trained on its answer words (:mod:`~xrerank.training.seq2seq_training`)."""
     if eval_set is not None or cold_start:
         raise ValueError(
-            f"finetune got a seq2seq start model ({config.base_model!r}) with eval_set= or cold_start=; "
+            f"finetune got a seq2seq start model ({config.base_model!r}) with eval_set=, cold_start= or "
+            "retriever_start=; "
             "for seq2seq models it trains on the examples only. Leave them out and evaluate the saved "
             "model with EvalSet.evaluate(Seq2SeqReranker(path))."
         )
@@ -200,8 +229,9 @@ def _finetune_seq2seq(
 def _training_info(
     examples: Sequence[TrainingExample],
     config: TrainingConfig,
-    stage1: TrainResult | None,
+    stages: dict[str, TrainResult],
     cold_start: Sequence[TrainingExample] | None,
+    retriever_start: Sequence[TrainingExample] | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> dict[str, Any]:
@@ -214,11 +244,10 @@ def _training_info(
             "positives": sum(len(e.positives) for e in examples),
             "negatives": sum(len(e.negatives) for e in examples),
             "cold_start_examples": len(cold_start or ()),
+            "retriever_start_examples": len(retriever_start or ()),
         },
         "config": config.to_dict(),
-        "cold_start_stage": None
-        if stage1 is None
-        else {"steps": stage1.steps, "seconds": stage1.seconds, "rows": stage1.train_rows},
+        **{f"{name}_stage": _stage_info(stages.get(name)) for name in ("retriever_start", "cold_start")},
         "metrics_before": before,
         "metrics_after": after,
         "versions": {
@@ -226,6 +255,12 @@ def _training_info(
             "python": platform.python_version(),
         },
     }
+
+
+def _stage_info(stage: TrainResult | None) -> dict[str, Any] | None:
+    if stage is None:
+        return None
+    return {"steps": stage.steps, "seconds": stage.seconds, "rows": stage.train_rows}
 
 
 def _metrics_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
@@ -300,6 +335,7 @@ def model_card(info: dict[str, Any]) -> str:
         positives=data.get("positives", 0),
         negatives=data.get("negatives", 0),
         cold_start_examples=data.get("cold_start_examples", 0),
+        retriever_start_examples=data.get("retriever_start_examples", 0),
         loss=config.get("loss"),
         base_model=_card_base_model(config.get("base_model")),
         recipe=_recipe_rows(info.get("recipe")),

@@ -5,8 +5,10 @@
 2. A cold start on the corpus itself: every document's title (when titles are given) and its last
    sentence become pseudo-queries, with hard negatives from the store.
 3. The training log queries are mined deep in the store for hard negatives.
-4. Two training stages (:func:`~xrerank.training.finetune.finetune`): the cold start, then the log
-   on windows (each long passage cut to its best window under the cold-start model).
+4. Training (:func:`~xrerank.training.finetune.finetune`): when the start model has a fresh head,
+   first the retriever start (a sample of the log and pseudo-queries, ranked by the store, taught
+   by the retriever's own scores: :mod:`xrerank.mining.retriever_start`), then the cold start,
+   then the log on windows (each long passage cut to its best window under the cold-start model).
 5. On the validation queries only: the serving mode (first tokens or best window) and the fusion
    weight with the retriever are chosen, and the result is compared with the retriever. When
    nothing beats the retriever, the saved recipe keeps the retriever's order (weight 0) and the
@@ -26,6 +28,7 @@ import functools
 import json
 import logging
 import os
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +41,7 @@ from xrerank.mining.log_reader import read_log
 from xrerank.mining.log_records import LogRecord, merge_records, split_by_positives
 from xrerank.mining.miner import mine_hard_negatives
 from xrerank.mining.mining_config import MiningConfig
+from xrerank.mining.retriever_start import retriever_scored_examples
 from xrerank.models.serving_recipe import (
     LONG_PASSAGE_MODES,
     LongPassages,
@@ -85,6 +89,9 @@ class TuneConfig:
         cold_start_documents: Documents sampled for the cold start; 0 uses every document.
         cold_start_negatives: Hard negatives per pseudo-query (fewer buy more pseudo-queries per CPU minute).
         cold_start_epochs: Passes over the pseudo-queries.
+        retriever_start_queries: Queries (training log queries and pseudo-queries, sampled) on which a
+            start model with a fresh head first learns to rank like the retriever (margin-MSE on the
+            store's scores); 0 skips that stage. A start model that already ranks never takes it.
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
@@ -102,6 +109,7 @@ class TuneConfig:
     cold_start_documents: int = 0
     cold_start_negatives: int = 2
     cold_start_epochs: float = 1.0
+    retriever_start_queries: int = 256
     mining_depth: int = 200
     validation_share: float = 0.1
     candidates: int = 20
@@ -123,6 +131,9 @@ class TuneConfig:
             name="cold_start_epochs",
             minimum=0,
             exclusive_minimum=True,
+        )
+        check_int(
+            self.retriever_start_queries, caller="TuneConfig", name="retriever_start_queries", minimum=0
         )
         check_int(self.mining_depth, caller="TuneConfig", name="mining_depth")
         check_number(
@@ -245,7 +256,10 @@ def tune(
             "log's positive ids are ids of the store's documents."
         )
     fresh_head = gets_a_fresh_head(training)
-    if not cold and training.long_passages == "max_window" and fresh_head:
+    start = _retriever_start_examples(training_records, cold, store, config, training) if fresh_head else []
+    if start:
+        logger.info("tune: retriever start on %d queries ranked by the store", len(start))
+    if not cold and not start and training.long_passages == "max_window" and fresh_head:
         # Windows are picked by the start model; without a cold start that is a fresh head.
         logger.info("tune: no cold-start stage, so the log stage trains on truncated passages.")
         training = replace(training, long_passages="truncate")
@@ -266,7 +280,11 @@ def tune(
         append_to_card(staging, recipe, scores, beats, len(validation.queries))
         chosen.update(recipe=recipe, scores=scores, beats=beats)
 
-    logger.info("tune [4/5] training: cold start, then the log (%s)", training.long_passages)
+    logger.info(
+        "tune [4/5] training: %scold start, then the log (%s)",
+        "retriever start, " if start else "",
+        training.long_passages,
+    )
     if fresh_head:
         logger.info("tune: the start model gets a fresh head, so its 'before' score is not measured.")
     model_path = finetune(
@@ -280,6 +298,7 @@ def tune(
         before_save=save_serving_recipe,
         callbacks=callbacks,
         measure_before=not fresh_head,
+        retriever_start=start or None,
     )
     info = json.loads((Path(model_path) / INFO_FILE).read_text(encoding="utf-8"))
     result = TuneResult(
@@ -292,6 +311,7 @@ def tune(
             "training_queries": len(training_records),
             "validation_queries": len(validation.queries),
             "cold_start_examples": len(cold),
+            "retriever_start_examples": len(start),
             "log_examples": len(examples),
         },
         validation,
@@ -373,6 +393,21 @@ def _cold_start_examples(
     # Back in sample order, so one epoch does not see every title pseudo-query last.
     position = {doc_id: i for i, doc_id in enumerate(sample)}
     return sorted(examples, key=lambda example: position[example.positive_ids[0]])
+
+
+def _retriever_start_examples(
+    training_records: list[LogRecord],
+    cold: list[TrainingExample],
+    store: Any,
+    config: TuneConfig,
+    training: TrainingConfig,
+) -> list[TrainingExample]:
+    """The retriever start's examples: a seeded sample of the training log queries and pseudo-queries."""
+    if not config.retriever_start_queries:
+        return []
+    queries = list(dict.fromkeys([r.query for r in training_records] + [e.query for e in cold]))
+    random.Random(training.seed).shuffle(queries)
+    return retriever_scored_examples(queries[: config.retriever_start_queries], store)
 
 
 def _without_title(text: str, title: str) -> str:
