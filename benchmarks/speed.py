@@ -10,7 +10,8 @@ what a speed path costs in quality.
 
 Rows:
 
-* baseline: ``CrossEncoder(model, max_length=recipe's).predict`` on the query's 20 pairs, torch fp32;
+* baseline: ``CrossEncoder(model, max_length=recipe's).predict`` on the query's 20 pairs, torch fp32
+  (on their windows, best window per passage, when the recipe serves ``max_window``: the same inputs);
 * xrerank default: ``Reranker(model)`` (torch, served by its recipe);
 * each backend path that :func:`xrerank.models.backend_choice.choose_backend` measures here
   (``portable`` = torch / ONNX fp32: the same on any CPU), and ``Reranker(OUT)`` of
@@ -181,6 +182,7 @@ def main() -> None:
     from xrerank.models.backend_choice import choose_backend, export_fastest
     from xrerank.models.export import export_model
     from xrerank.models.serving_recipe import read_recipe
+    from xrerank.scoring.windows import plan_windows
     from xrerank.training.distill_reranker import RerankerDistillationConfig, distill_reranker
     from xrerank.training.tune import held_out_validation
 
@@ -284,12 +286,17 @@ def main() -> None:
     # ------------------------------------------------------------------ the rows
     baseline_model = CrossEncoder(model, device="cpu", max_length=max_length)
     identity = torch.nn.Identity()
+    windowed = recipe.long_passages == "max_window"
 
     def baseline(query: str, texts: list[str], dense_scores: list[float]) -> list[int]:
+        # The same inputs as the served model: its windows (best one per passage) when the recipe says so.
+        pairs = [(query, t) for t in texts]
+        plan = plan_windows(baseline_model.tokenizer, pairs, max_length) if windowed else None
         scores = baseline_model.predict(
-            [(query, t) for t in texts], activation_fn=identity, show_progress_bar=False
+            plan.pairs if plan else pairs, activation_fn=identity, show_progress_bar=False
         )
-        return fused_order([float(s) for s in scores], dense_scores, weight)
+        best = plan.best_scores(scores, len(pairs)) if plan else [float(x) for x in scores]
+        return fused_order(best, dense_scores, weight)
 
     rows = [Row("CrossEncoder.predict, torch fp32 (baseline)", baseline, portable=True)]
     rows.append(
@@ -375,7 +382,7 @@ def main() -> None:
     flags = set(cpu_features())
     shown = ["avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx"]
     print(
-        f"model: {model} (max_length {max_length}, fusion weight {weight}); "
+        f"model: {model} (max_length {max_length}, {recipe.long_passages}, fusion weight {weight}); "
         f"torch threads {torch.get_num_threads()}"
     )
     print(

@@ -213,6 +213,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     say(
         f"      log: {counts['training_queries']} queries trained on, "
         f"{counts['validation_queries']} held out for validation; "
+        f"{counts['retriever_start_examples']} retriever-start queries; "
         f"{counts['cold_start_examples']} cold-start pseudo-queries; "
         f"{counts['log_examples']} log examples ({clock.timings['tune']:.0f} s)"
     )

@@ -3,7 +3,8 @@
 Logs become :class:`LogRecord` s; a :class:`CandidateSource` (FAISS, in-memory embeddings,
 BM25, or the LangChain/LlamaIndex sources in the adapters) answers ``search(query, k)``;
 the miner picks negatives from a rank window and writes :class:`xrerank.examples.TrainingExample` s.
-Cold start makes pseudo-queries from the corpus itself when there is no log yet.
+Cold start makes pseudo-queries from the corpus itself when there is no log yet; the retriever
+start turns the store's own ranking into examples that teach a fresh head to rank like it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from xrerank.mining.log_records import LogRecord, merge_records, split_by_positi
 from xrerank.mining.miner import iter_hard_negatives, mine_hard_negatives
 from xrerank.mining.mining_config import MiningConfig
 from xrerank.mining.mining_report import MiningReport
+from xrerank.mining.retriever_start import retriever_scored_examples
 from xrerank.mining.sources import Candidate, CandidateSource, EmbeddingSource, FaissSource
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "mine_hard_negatives",
     "pseudo_query_examples",
     "read_log",
+    "retriever_scored_examples",
     "sample_documents",
     "split_by_positives",
 ]
