@@ -130,7 +130,9 @@ def test_a_fresh_head_is_not_scored_before_training(store, tiny_encoder_dir, tmp
     monkeypatch.setattr(finetune_module, "_measure", counted)
     corpus, _ = _corpus()
     stages = Stages()
-    config = TuneConfig(candidates=5, validation_share=0.25, cold_start="sentences")
+    config = TuneConfig(
+        candidates=5, validation_share=0.25, cold_start="sentences", retriever_start_queries=16
+    )
     result = tune(
         corpus,
         store,

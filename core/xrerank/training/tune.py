@@ -5,8 +5,8 @@
 2. A cold start on the corpus itself: every document's title (when titles are given) and its last
    sentence become pseudo-queries, with hard negatives from the store.
 3. The training log queries are mined deep in the store for hard negatives.
-4. Training (:func:`~xrerank.training.finetune.finetune`): when the start model has a fresh head,
-   first the retriever start (a sample of the log and pseudo-queries, ranked by the store, taught
+4. Training (:func:`~xrerank.training.finetune.finetune`): when asked and the start model has a
+   fresh head, first the retriever start (a sample of the log and pseudo-queries, ranked by the store, taught
    by the retriever's own scores: :mod:`xrerank.mining.retriever_start`), then the cold start,
    then the log on windows (each long passage cut to its best window under the cold-start model).
 5. On the validation queries only: the serving mode (first tokens or best window) and the fusion
@@ -91,7 +91,9 @@ class TuneConfig:
         cold_start_epochs: Passes over the pseudo-queries.
         retriever_start_queries: Queries (training log queries and pseudo-queries, sampled) on which a
             start model with a fresh head first learns to rank like the retriever (margin-MSE on the
-            store's scores); 0 skips that stage. A start model that already ranks never takes it.
+            store's scores); 0 (the default) skips that stage. A start model that already ranks never
+            takes it. Off by default: on the validation queries it helped one domain and hurt another
+            (docs/tune.md).
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
@@ -109,7 +111,7 @@ class TuneConfig:
     cold_start_documents: int = 0
     cold_start_negatives: int = 2
     cold_start_epochs: float = 1.0
-    retriever_start_queries: int = 256
+    retriever_start_queries: int = 0
     mining_depth: int = 200
     validation_share: float = 0.1
     candidates: int = 20
