@@ -83,6 +83,7 @@ PUBLIC_API = {
         "mine_hard_negatives",
         "pseudo_query_examples",
         "read_log",
+        "retriever_scored_examples",
         "sample_documents",
         "split_by_positives",
     },
