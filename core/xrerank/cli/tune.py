@@ -1,7 +1,7 @@
 """``xrerank tune``: your corpus, your store and your retriever log in; a reranker that helps out.
 
-Runs :func:`xrerank.training.tune`: a retriever start and a cold start on the corpus, hard
-negatives mined deep from the store, the training stages, then the serving mode and fusion
+Runs :func:`xrerank.training.tune`: a cold start on the corpus (after a retriever start when
+asked), hard negatives mined deep from the store, the training stages, then the serving mode and fusion
 weight chosen on log queries held out from training. The model directory carries its serving
 recipe and a card with the evidence. Exits 1 with ``--strict`` when nothing beat the retriever on validation.
 """
@@ -32,8 +32,8 @@ def add_parser(subparsers: Any) -> None:
         "tune",
         help="The whole recipe: corpus + store + log -> a reranker that beats your retriever.",
         description=(
-            "Fine-tune a reranker for your domain and prove it: a fresh head first learns your store's "
-            "ranking, then pseudo-queries from --corpus (titles and last sentences), then the logged "
+            "Fine-tune a reranker for your domain and prove it: pseudo-queries from --corpus (titles and "
+            "last sentences), then the logged "
             "queries with hard negatives mined from your store; on log queries held out from training, "
             "the serving mode and the fusion weight with your retriever. The saved model carries its "
             "serving recipe; Reranker(path) and the "
