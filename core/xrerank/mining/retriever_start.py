@@ -61,12 +61,12 @@ def retriever_scored_examples(
         for query, hits in zip(chunk, source.search_batch(chunk, max(ranks)), strict=True):
             if len(hits) >= max(ranks):
                 rows.append((query, [hits[0], *(hits[r - 1] for r in ranks)]))
-    spread = _score_spread([[float(c.score) for c in picked] for _, picked in rows])
+    centred = [_centred([float(c.score) for c in picked]) for _, picked in rows]
+    spread = statistics.pstdev([d for deviations in centred for d in deviations]) if centred else 0.0
+    spread = spread if spread > 0 else 1.0  # all scores equal: margins of 0 either way
     examples = []
-    for query, picked in rows:
-        scores = [float(c.score) for c in picked]
-        centre = statistics.fmean(scores)
-        teacher = [(score - centre) / spread for score in scores]
+    for (query, picked), deviations in zip(rows, centred, strict=True):
+        teacher = [d / spread for d in deviations]
         examples.append(
             TrainingExample(
                 query=query,
@@ -81,8 +81,7 @@ def retriever_scored_examples(
     return examples
 
 
-def _score_spread(score_lists: list[list[float]]) -> float:
-    """The standard deviation of scores around their own query's mean, over every query (1 when flat)."""
-    deviations = [s - statistics.fmean(scores) for scores in score_lists for s in scores]
-    spread = statistics.pstdev(deviations) if deviations else 0.0
-    return spread if spread > 0 else 1.0
+def _centred(scores: list[float]) -> list[float]:
+    """Scores minus their own query's mean: only differences within a query carry a margin."""
+    centre = statistics.fmean(scores)
+    return [score - centre for score in scores]
