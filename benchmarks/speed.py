@@ -18,6 +18,8 @@ Rows:
   ``xrerank export MODEL OUT --backend auto`` (the fastest path that kept the ranking);
 * the distilled student for each k of ``--student-layers``, trained here on the log queries'
   dense candidates scored by the teacher (never on dev queries; cached under ``$XRERANK_CACHE``);
+  ``--student-long-passages truncate`` makes it read first tokens only in front of a teacher served
+  by windows (one pass per candidate instead of one per window);
 * the cascade student -> teacher, its shortlist chosen on the VALIDATION queries ``tune`` held out of
   the teacher's training (the same log and seed as ``benchmarks/scifact.py``), so the teacher's scores
   there are predictions, not memory; the students never train on them, and dev is never used;
@@ -27,6 +29,7 @@ Columns: candidates ranked per second (20 per query for every row), ratio to the
 NDCG@10, Δ to the baseline in points, p50/p95 milliseconds per query.
 
     python benchmarks/speed.py [--queries 100] [--student-layers 1,2,3] [--model DIR]
+        [--student-long-passages truncate] [--fusion-weight W]
     python benchmarks/speed.py --quick   # a smoke run: a few queries, tiny training, two backends
 """
 
@@ -126,6 +129,19 @@ def main() -> None:
     )
     parser.add_argument("--student-layers", default="1,2,3", help="Comma-separated k of the students.")
     parser.add_argument(
+        "--student-long-passages",
+        choices=("teacher", "truncate", "max_window"),
+        default="teacher",
+        help="What the students read of a long passage (RerankerDistillationConfig.long_passages).",
+    )
+    parser.add_argument(
+        "--fusion-weight",
+        type=float,
+        default=None,
+        help="Serve every row at this fusion weight instead of the recipe's (1: the reranker alone). "
+        "For a model whose recipe keeps the retriever's order (weight 0), every row would rank alike.",
+    )
+    parser.add_argument(
         "--train-queries", type=int, default=0, help="Training queries for the students (0: all)."
     )
     parser.add_argument(
@@ -190,7 +206,9 @@ def main() -> None:
     recipe = read_recipe(model)
     if recipe is None:
         raise SystemExit(f"{model} has no serving recipe; pass a model saved by `xrerank tune`.")
-    weight, max_length = recipe.fusion_weight, recipe.max_length
+    max_length = recipe.max_length
+    weight = recipe.fusion_weight if args.fusion_weight is None else args.fusion_weight
+    served_as: dict[str, Any] = {} if args.fusion_weight is None else {"fusion_weight": weight}
 
     # ------------------------------------------------------------------ data and the dense retriever
     corpus, queries, qrels = load_scifact(scifact_dir())
@@ -235,7 +253,9 @@ def main() -> None:
     layers = [int(k) for k in args.student_layers.split(",") if k.strip()]
     students: dict[int, str] = {}
     for k in layers:
-        key = model_key(model, k, len(train), args.epochs, args.max_steps, args.pseudo_queries)
+        key = model_key(
+            model, k, len(train), args.epochs, args.max_steps, args.pseudo_queries, args.student_long_passages
+        )
         out = CACHE / f"speed-student-{k}-{key}"
         if not (out / "xrerank_serving.json").is_file():
             started = time.perf_counter()
@@ -245,6 +265,7 @@ def main() -> None:
                 max_length=max_length or 96,
                 epochs=args.epochs,
                 max_steps=args.max_steps,
+                long_passages=args.student_long_passages,
                 overwrite=True,
                 device="cpu",
             )
@@ -281,7 +302,9 @@ def main() -> None:
         folder = work / f"stack-{label}-{candidate.backend}-{candidate.quantize or 'fp32'}"
         if not folder.is_dir():
             export_model(path, folder, backend=candidate.backend, quantize=candidate.quantize)
-        return Reranker(str(folder), device="cpu", cache_size=0, model_kwargs=served_options(candidate))
+        return Reranker(
+            str(folder), device="cpu", cache_size=0, model_kwargs=served_options(candidate), **served_as
+        )
 
     # ------------------------------------------------------------------ the rows
     baseline_model = CrossEncoder(model, device="cpu", max_length=max_length)
@@ -301,7 +324,9 @@ def main() -> None:
     rows = [Row("CrossEncoder.predict, torch fp32 (baseline)", baseline, portable=True)]
     rows.append(
         reranker_row(
-            "xrerank Reranker(model), default", Reranker(model, device="cpu", cache_size=0), portable=True
+            "xrerank Reranker(model), default",
+            Reranker(model, device="cpu", cache_size=0, **served_as),
+            portable=True,
         )
     )
     for result in choice.results:
@@ -310,26 +335,35 @@ def main() -> None:
             continue
         folder = folders[label]
         served = Reranker(
-            str(folder), device="cpu", cache_size=0, model_kwargs=served_options(result.candidate)
+            str(folder),
+            device="cpu",
+            cache_size=0,
+            model_kwargs=served_options(result.candidate),
+            **served_as,
         )
         kept = "" if result.ranking_kept else " [ranking changed: not choosable]"
         rows.append(reranker_row(f"backend {label}{kept}", served, portable=result.candidate.portable))
     rows.append(
         reranker_row(
             f"Reranker(export --backend auto) = {auto_choice.chosen.candidate.label}",
-            Reranker(str(auto_dir), device="cpu", cache_size=0),
+            Reranker(str(auto_dir), device="cpu", cache_size=0, **served_as),
             portable=auto_choice.chosen.candidate.portable,
         )
     )
-    full_for_choice = Reranker(model, device="cpu", cache_size=200_000)
+    full_for_choice = Reranker(model, device="cpu", cache_size=200_000, **served_as)
     for k in layers:
         rows.append(
             reranker_row(
-                f"student k={k}, torch fp32", Reranker(students[k], device="cpu", cache_size=0), portable=True
+                f"student k={k}, torch fp32",
+                Reranker(students[k], device="cpu", cache_size=0, **served_as),
+                portable=True,
             )
         )
         shortlist = choose_shortlist(
-            full_for_choice, Reranker(students[k], device="cpu"), validation_set, tolerance=args.tolerance
+            full_for_choice,
+            Reranker(students[k], device="cpu", **served_as),
+            validation_set,
+            tolerance=args.tolerance,
         )
         logger.info(
             "k=%d: shortlist %d chosen on %d validation queries (%s)",
@@ -339,8 +373,8 @@ def main() -> None:
             shortlist.by_size,
         )
         cascade = CascadeReranker(
-            Reranker(model, device="cpu", cache_size=0),
-            Reranker(students[k], device="cpu", cache_size=0),
+            Reranker(model, device="cpu", cache_size=0, **served_as),
+            Reranker(students[k], device="cpu", cache_size=0, **served_as),
             shortlist=shortlist.shortlist,
         )
         rows.append(
@@ -351,7 +385,11 @@ def main() -> None:
         for path in stack_paths:
             student_fast = on_path(students[k], f"student-{k}", path)
             teacher_fast = Reranker(
-                str(folders[path.label]), device="cpu", cache_size=0, model_kwargs=served_options(path)
+                str(folders[path.label]),
+                device="cpu",
+                cache_size=0,
+                model_kwargs=served_options(path),
+                **served_as,
             )
             rows.append(
                 reranker_row(f"stacked: student k={k} on {path.label}", student_fast, portable=path.portable)
@@ -382,8 +420,9 @@ def main() -> None:
     flags = set(cpu_features())
     shown = ["avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx"]
     print(
-        f"model: {model} (max_length {max_length}, {recipe.long_passages}, fusion weight {weight}); "
-        f"torch threads {torch.get_num_threads()}"
+        f"model: {model} (max_length {max_length}, {recipe.long_passages}, fusion weight {weight}"
+        + (f" instead of the recipe's {recipe.fusion_weight}" if args.fusion_weight is not None else "")
+        + f"); students read {args.student_long_passages}; torch threads {torch.get_num_threads()}"
     )
     print(
         "CPU features: "

@@ -126,6 +126,31 @@ def test_the_student_is_saved_with_the_teachers_recipe(teacher_dir: Path, tmp_pa
         )
 
 
+def test_a_student_may_read_first_tokens_in_front_of_a_teacher_served_by_windows(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    teacher = tmp_path / "windows-teacher"
+    shutil.copytree(tiny_model_dir, teacher)
+    write_recipe(teacher, ServingRecipe(max_length=48, long_passages="max_window", fusion_weight=0.4))
+    inherited = distill_reranker(EXAMPLES, teacher, config(tmp_path, max_steps=1))
+    first_tokens = distill_reranker(
+        EXAMPLES,
+        teacher,
+        config(tmp_path, max_steps=1, long_passages="truncate", output_dir=str(tmp_path / "first")),
+    )
+    kept = read_recipe(inherited.model_path)
+    cheap = read_recipe(first_tokens.model_path)
+    assert kept is not None and cheap is not None
+    assert (kept.long_passages, cheap.long_passages) == ("max_window", "truncate")
+    assert (
+        cheap.validation is not None
+        and cheap.validation["note"] == "fusion weight inherited from the teacher"
+    )
+    assert Reranker(str(first_tokens.model_path), device="cpu").long_passages == "truncate"
+    with pytest.raises(ValueError, match="long_passages='first'; expected 'teacher', 'truncate'"):
+        RerankerDistillationConfig(long_passages="first")  # type: ignore[arg-type]
+
+
 def test_cli_distill_reranker(teacher_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     examples = tmp_path / "train.jsonl"
     examples.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in EXAMPLES), encoding="utf-8")
@@ -134,5 +159,26 @@ def test_cli_distill_reranker(teacher_dir: Path, tmp_path: Path, capsys: pytest.
     assert main([*argv, "--max-steps", "1", "--no-progress", "--device", "cpu"]) == 0
     assert "1-layer student" in capsys.readouterr().out
     assert read_recipe(out) is not None
+    first_tokens = tmp_path / "cli-first-tokens"
+    assert (
+        main(
+            [
+                *argv[:3],
+                "--output-dir",
+                str(first_tokens),
+                "--layers",
+                "1",
+                "--long-passages",
+                "truncate",
+                "--max-steps",
+                "1",
+                "--no-progress",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert read_recipe(first_tokens).long_passages == "truncate"  # type: ignore[union-attr]
     assert main([*argv[:-1], "5", "--output-dir", str(tmp_path / "other"), "--device", "cpu"]) == 1
     assert "layers=5, but the teacher has 2" in capsys.readouterr().err

@@ -13,6 +13,9 @@ teacher's serving recipe (max length, long-passage mode, activation, fusion weig
 of what it was distilled from, so ``Reranker(student_dir)`` serves it like the teacher. A 2-layer
 student of a 6-layer MiniLM scores about 3x as many pairs per second; put it in front of the
 teacher with :class:`xrerank.scoring.cascade.CascadeReranker` to keep the teacher's quality.
+In front of a teacher served by windows, a student that reads only each passage's first tokens
+(``long_passages="truncate"``) costs one short forward pass per candidate where the teacher pays one
+per window: the cheap stage a cascade wants.
 
 Example:
     Distillation trains a model for minutes, so this example is shown, not run::
@@ -31,10 +34,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from xrerank.examples import TrainingExample
-from xrerank.models.serving_recipe import ServingRecipe, read_recipe, write_recipe
+from xrerank.models.serving_recipe import (
+    LONG_PASSAGE_MODES,
+    LongPassages,
+    ServingRecipe,
+    read_recipe,
+    write_recipe,
+)
 from xrerank.training.checkpoints import refuse_existing_output
 from xrerank.training.config import BaseTrainingConfig, TrainingConfig
 from xrerank.training.distill import DistillationConfig, open_teacher, teacher_scored
@@ -63,6 +72,10 @@ class RerankerDistillationConfig(BaseTrainingConfig):
         layers: Transformer layers the student keeps (at least 1, fewer than the teacher's).
         loss: ``"margin_mse"`` (student margins regress to the teacher's logit margins) or
             ``"mse"`` (student logits regress to the teacher's).
+        long_passages: What the student reads of a long passage, in training and as served:
+            ``"teacher"`` (the teacher's recipe's mode), ``"truncate"`` (the first ``max_length``
+            tokens: one forward pass per candidate, the cheap stage of a cascade in front of a
+            teacher served by windows) or ``"max_window"``. The teacher always scores as it is served.
 
     Example:
         >>> config = RerankerDistillationConfig(layers=3, output_dir="my-student")
@@ -79,6 +92,7 @@ class RerankerDistillationConfig(BaseTrainingConfig):
     max_length: int = 96
     layers: int = 2
     loss: str = "margin_mse"
+    long_passages: Literal["teacher", "truncate", "max_window"] = "teacher"
 
     MIN_MAX_LENGTH = 16
 
@@ -88,8 +102,22 @@ class RerankerDistillationConfig(BaseTrainingConfig):
                 f"RerankerDistillationConfig got loss={self.loss!r}; expected one of "
                 f"{', '.join(STUDENT_LOSSES)}."
             )
+        if self.long_passages not in ("teacher", *LONG_PASSAGE_MODES):
+            raise ValueError(
+                f"RerankerDistillationConfig got long_passages={self.long_passages!r}; expected "
+                "'teacher', 'truncate' or 'max_window'."
+            )
         super().__post_init__()
         check_int(self.layers, caller="RerankerDistillationConfig", name="layers", minimum=1)
+
+    def student_mode(self, teacher_mode: LongPassages) -> LongPassages:
+        """How the student reads long passages, given the teacher's mode.
+
+        Example:
+            >>> RerankerDistillationConfig(long_passages="truncate").student_mode("max_window")
+            'truncate'
+        """
+        return teacher_mode if self.long_passages == "teacher" else self.long_passages
 
 
 @dataclass
@@ -247,7 +275,7 @@ def distill_reranker(
         loss=config.loss,
         base_model=scorer.model_name,
         output_dir=config.output_dir,
-        long_passages=scorer.long_passages,
+        long_passages=config.student_mode(scorer.long_passages),
         **{name: getattr(config, name) for name in _SHARED_OPTIONS},
     )
     recipe = _student_recipe(scorer, config, kept, total)
@@ -311,15 +339,18 @@ _SHARED_OPTIONS = (
 def _student_recipe(
     teacher: Reranker, config: RerankerDistillationConfig, kept: list[int], total: int
 ) -> ServingRecipe:
-    """The teacher's recipe at the student's max length, with what the student was distilled from.
+    """The teacher's recipe at the student's max length and mode, with what it was distilled from.
 
     The fusion weight is the teacher's: validated for the teacher, the closest evidence there is.
     """
     source = read_recipe(teacher.model_name) if os.path.isdir(teacher.model_name) else None
     base = source or ServingRecipe(activation="sigmoid")
+    mode = config.student_mode(teacher.long_passages)
+    inherited = "fusion weight" + (" and long-passage mode" if mode == teacher.long_passages else "")
     return replace(
         base,
         max_length=config.max_length,
+        long_passages=mode,
         backend=None,
         cascade=None,
         validation={
@@ -328,6 +359,6 @@ def _student_recipe(
             "teacher_layers": total,
             "kept_layers": kept,
             "loss": config.loss,
-            "note": "fusion weight and long-passage mode inherited from the teacher",
+            "note": f"{inherited} inherited from the teacher",
         },
     )
