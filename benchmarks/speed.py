@@ -23,7 +23,9 @@ Rows:
 * the cascade student -> teacher, its shortlist chosen on the VALIDATION queries ``tune`` held out of
   the teacher's training (the same log and seed as ``benchmarks/scifact.py``), so the teacher's scores
   there are predictions, not memory; the students never train on them, and dev is never used;
-* stacked: the student and the cascade on the best backend path.
+* stacked: the student and the cascade on the best backend path;
+* for a model served by windows, a cascade without a student: the model's own first tokens (one pass
+  per candidate) pick the shortlist that its windows rank, on torch and on the stacked paths.
 
 Columns: candidates ranked per second (20 per query for every row), ratio to the baseline,
 NDCG@10, Δ to the baseline in points, p50/p95 milliseconds per query.
@@ -172,6 +174,13 @@ def main() -> None:
         type=float,
         default=0.005,
         help="NDCG@10 a shortlist may lose on validation (0.005 = 0.5 pt).",
+    )
+    parser.add_argument(
+        "--shortlist-standard-errors",
+        type=float,
+        default=2.0,
+        help="Standard errors added to a shortlist's mean validation loss before the tolerance "
+        "(0: the mean alone).",
     )
     parser.add_argument("--backends", default="all", help="'all' paths this CPU runs, or e.g. 'torch,onnx'.")
     parser.add_argument(
@@ -364,6 +373,7 @@ def main() -> None:
             Reranker(students[k], device="cpu", **served_as),
             validation_set,
             tolerance=args.tolerance,
+            standard_errors=args.shortlist_standard_errors,
         )
         logger.info(
             "k=%d: shortlist %d chosen on %d validation queries (%s)",
@@ -397,6 +407,36 @@ def main() -> None:
             stacked = CascadeReranker(teacher_fast, student_fast, shortlist=shortlist.shortlist)
             rows.append(
                 reranker_row(f"stacked: cascade k={k} on {path.label}", stacked, portable=path.portable)
+            )
+    if windowed:
+        # No student at all: the model's own first tokens (one pass per candidate) pick the
+        # shortlist its windows (several passes per candidate) then rank.
+        own_first = choose_shortlist(
+            full_for_choice,
+            Reranker(model, device="cpu", long_passages="truncate", **served_as),
+            validation_set,
+            tolerance=args.tolerance,
+            standard_errors=args.shortlist_standard_errors,
+        )
+        logger.info("own first tokens: shortlist %d (%s)", own_first.shortlist, own_first.by_size)
+        for label, options, portable in [
+            ("torch fp32", {}, True),
+            *[(path.label, {"model_kwargs": served_options(path)}, path.portable) for path in stack_paths],
+        ]:
+            folder = model if label == "torch fp32" else str(folders[label])
+            cascade = CascadeReranker(
+                Reranker(folder, device="cpu", cache_size=0, **options, **served_as),
+                Reranker(
+                    folder, device="cpu", cache_size=0, long_passages="truncate", **options, **served_as
+                ),
+                shortlist=own_first.shortlist,
+            )
+            rows.append(
+                reranker_row(
+                    f"cascade: own first tokens -> windows, shortlist {own_first.shortlist}, {label}",
+                    cascade,
+                    portable=portable,
+                )
             )
 
     # ------------------------------------------------------------------ one timed run

@@ -14,7 +14,7 @@ from langchain_xrerank import XRerankCompressor
 from llamaindex_xrerank import XRerankPostprocessor
 from xrerank import CascadeReranker, LateInteractionReranker, Reranker
 from xrerank.evaluation.eval_set import EvalSet
-from xrerank.evaluation.shortlist_choice import choose_shortlist
+from xrerank.evaluation.shortlist_choice import choose_shortlist, loss_bound
 from xrerank.models.serving_recipe import ServingRecipe, write_recipe
 from xrerank.scoring.cascade import combine_stages
 from xrerank.scoring.fusion import fuse_scores
@@ -146,13 +146,28 @@ def test_shortlist_is_the_smallest_within_tolerance_on_validation(stages) -> Non
     candidates = {q: {d: 0.0 for d in documents} for q in queries}
     qrels = {"q1": {"d0": 1, "d4": 1}, "q2": {"d1": 1}, "q3": {"d3": 1}}
     eval_set = EvalSet(queries, documents, candidates, qrels, has_retriever_scores=False)
+    by_mean = choose_shortlist(full, cheap, eval_set, tolerance=0.0, standard_errors=0.0)
+    assert by_mean.by_size[by_mean.shortlist] >= by_mean.full
+    assert all(value < by_mean.full for size, value in by_mean.by_size.items() if size < by_mean.shortlist)
+    assert list(by_mean.by_size) == sorted(by_mean.by_size) and by_mean.queries == 3
+    assert by_mean.record("student")["shortlist"] == by_mean.shortlist
+
+    # With the default doubt, a size must hold at the mean loss plus two standard errors: never smaller.
     choice = choose_shortlist(full, cheap, eval_set, tolerance=0.0)
-    assert choice.by_size[choice.shortlist] >= choice.full
-    assert all(value < choice.full for size, value in choice.by_size.items() if size < choice.shortlist)
-    assert list(choice.by_size) == sorted(choice.by_size) and choice.queries == 3
-    assert choice.record("student")["shortlist"] == choice.shortlist
+    assert choice.shortlist >= by_mean.shortlist and choice.standard_errors == 2.0
+    assert choice.record("student")["validation"]["standard_errors"] == 2.0
 
     same = choose_shortlist(full, Reranker(full.model_name, device="cpu"), eval_set, tolerance=0.0)
     assert same.shortlist == 1  # a cheap stage that ranks like the full model needs no shortlist
     with pytest.raises(ValueError, match="without candidates or relevant documents"):
         choose_shortlist(full, cheap, EvalSet({}, {}, {}, {}))
+    with pytest.raises(ValueError, match="standard_errors"):
+        choose_shortlist(full, cheap, eval_set, standard_errors=-1.0)
+
+
+def test_a_shortlist_whose_gains_and_losses_cancel_is_not_within_tolerance() -> None:
+    full = [1.0, 1.0, 0.0, 0.0, 0.5, 0.5]
+    lucky = [0.0, 1.0, 1.0, 0.0, 0.5, 0.5]  # one answer lost, one found: the same mean
+    assert loss_bound(full, lucky, 0.0) == pytest.approx(0.0)
+    assert loss_bound(full, lucky, 2.0) > 0.5
+    assert loss_bound(full, full, 2.0) == 0.0
