@@ -15,7 +15,8 @@ student of a 6-layer MiniLM scores about 3x as many pairs per second; put it in 
 teacher with :class:`xrerank.scoring.cascade.CascadeReranker` to keep the teacher's quality.
 In front of a teacher served by windows, a student that reads only each passage's first tokens
 (``long_passages="truncate"``) costs one short forward pass per candidate where the teacher pays one
-per window: the cheap stage a cascade wants.
+per window: the cheapest first stage a cascade can have (how well it ranks is measured in
+docs/speed.md).
 
 Example:
     Distillation trains a model for minutes, so this example is shown, not run::
