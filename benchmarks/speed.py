@@ -419,11 +419,13 @@ def main() -> None:
             standard_errors=args.shortlist_standard_errors,
         )
         logger.info("own first tokens: shortlist %d (%s)", own_first.shortlist, own_first.by_size)
-        for label, options, portable in [
-            ("torch fp32", {}, True),
-            *[(path.label, {"model_kwargs": served_options(path)}, path.portable) for path in stack_paths],
+        for label, folder, options, portable in [
+            ("torch fp32", model, {}, True),
+            *[
+                (path.label, str(folders[path.label]), {"model_kwargs": served_options(path)}, path.portable)
+                for path in stack_paths
+            ],
         ]:
-            folder = model if label == "torch fp32" else str(folders[label])
             cascade = CascadeReranker(
                 Reranker(folder, device="cpu", cache_size=0, **options, **served_as),
                 Reranker(

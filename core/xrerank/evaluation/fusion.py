@@ -11,11 +11,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Iterable
 
-from xrerank.evaluation.metrics import per_query_metrics
+from xrerank.evaluation.metrics import per_query_metrics, standard_error
 from xrerank.evaluation.runs import Qrels, Run
 from xrerank.scoring.fusion import fuse_scores
 from xrerank.validation import is_number
@@ -105,8 +104,7 @@ def choose_fusion_weight(
         differences = [per_query[best][q][metric] - per_query[weight][q][metric] for q in queries]
         if len(differences) < 2:
             return round(table[best] - table[weight], 10) <= 0
-        error = statistics.stdev(differences) / math.sqrt(len(differences))
-        return round(statistics.fmean(differences), 10) <= standard_errors * error
+        return round(statistics.fmean(differences), 10) <= standard_errors * standard_error(differences)
 
     chosen = min((w for w in weights if close_to_best(w)), key=lambda w: (abs(w - prior), -w))
     return chosen, table

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 
 from xrerank.evaluation.runs import Qrels, Run, ranked_ids
@@ -33,6 +34,18 @@ def _parse_metric(name: str) -> tuple[str, int | None]:
     if not cutoff.isdigit() or int(cutoff) < 1:
         raise ValueError(f"Metric {name!r} has an invalid cutoff; expected a positive int after '@'.")
     return base, int(cutoff)
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """The standard error of the mean of ``values`` (e.g. two systems' per-query differences); 0 below 2.
+
+    Every validation choice that asks "is this difference more than noise?" measures it this way.
+
+    Example:
+        >>> round(standard_error([0.0, 1.0, 0.0, 1.0]), 3)
+        0.289
+    """
+    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
 
 
 def query_metric(name: str, scores: Mapping[str, float], judgments: Mapping[str, float]) -> float:

@@ -19,14 +19,13 @@ Example:
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from xrerank.evaluation.eval_set import EvalSet
-from xrerank.evaluation.metrics import query_metric
+from xrerank.evaluation.metrics import query_metric, standard_error
 from xrerank.scoring.cascade import CascadeReranker
 from xrerank.validation import check_int, check_number
 
@@ -88,8 +87,7 @@ def loss_bound(full: Sequence[float], cascade: Sequence[float], standard_errors:
         0.816
     """
     losses = [f - c for f, c in zip(full, cascade, strict=True)]
-    spread = statistics.stdev(losses) / math.sqrt(len(losses)) if len(losses) > 1 else 0.0
-    return statistics.fmean(losses) + standard_errors * spread
+    return statistics.fmean(losses) + standard_errors * standard_error(losses)
 
 
 def choose_shortlist(

@@ -6,7 +6,6 @@ recipe and the card's evidence are saved atomically with the weights.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from xrerank.evaluation.eval_set import EvalSet
 from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
-from xrerank.evaluation.metrics import evaluate_run, per_query_metrics
+from xrerank.evaluation.metrics import evaluate_run, per_query_metrics, standard_error
 from xrerank.evaluation.runs import rerank_run
 from xrerank.models.serving_recipe import RECIPE_FILE, LongPassages, ServingRecipe
 from xrerank.training.config import TrainingConfig
@@ -109,7 +108,7 @@ def _clearly_best_mode(
         if len(differences) < 2:
             continue
         mean = statistics.fmean(differences)
-        if mean > 2 * statistics.stdev(differences) / math.sqrt(len(differences)):
+        if mean > 2 * standard_error(differences):
             chosen = mode
     return chosen
 

@@ -203,7 +203,7 @@ def tune(
     titles: Mapping[str, str] | None = None,
     callbacks: list[Any] | None = None,
 ) -> TuneResult:
-    """Run the whole recipe: retriever start, cold start, mining, the log stage, serving choices.
+    """Run the whole recipe: (an opt-in retriever start,) cold start, mining, the log stage, serving choices.
 
     Args:
         corpus: ``{doc_id: text}`` of the documents the store holds, as the store holds them.
