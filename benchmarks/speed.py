@@ -5,8 +5,8 @@ its dense top-20 (the packaged all-MiniLM-L6-v2 embeddings and FAISS, as ``bench
 retrieves), reranked by the fine-tuned model ``--model`` served by its recipe. Every row ranks the
 same 20 candidates per query, one query at a time (each row alone, after its own warm-up), and
 NDCG@10 is computed on each row's order fused with the dense score by the recipe's fusion weight
-(the way the model is served; the baseline's scores are fused the same way), so the Δ column is
-what a speed path costs in quality.
+(the way the model is served; the baseline's scores get the recipe's activation and are fused the
+same way), so the Δ column is what a speed path costs in quality.
 
 Rows:
 
@@ -317,7 +317,9 @@ def main() -> None:
 
     # ------------------------------------------------------------------ the rows
     baseline_model = CrossEncoder(model, device="cpu", max_length=max_length)
-    identity = torch.nn.Identity()
+    # The recipe's activation before fusing, as the served rows do: z-scores of logits and of
+    # probabilities differ, so fusing raw logits would rank differently from the same model served.
+    activation = torch.nn.Sigmoid() if recipe.activation == "sigmoid" else torch.nn.Identity()
     windowed = recipe.long_passages == "max_window"
 
     def baseline(query: str, texts: list[str], dense_scores: list[float]) -> list[int]:
@@ -325,7 +327,7 @@ def main() -> None:
         pairs = [(query, t) for t in texts]
         plan = plan_windows(baseline_model.tokenizer, pairs, max_length) if windowed else None
         scores = baseline_model.predict(
-            plan.pairs if plan else pairs, activation_fn=identity, show_progress_bar=False
+            plan.pairs if plan else pairs, activation_fn=activation, show_progress_bar=False
         )
         best = plan.best_scores(scores, len(pairs)) if plan else [float(x) for x in scores]
         return fused_order(best, dense_scores, weight)
