@@ -170,6 +170,17 @@ def test_finetune_writes_a_model_card_with_before_and_after(tmp_path, tiny_model
     assert not Path(f"{path}.cold-start").exists(), "the cold-start stage is an intermediate, removed after"
 
 
+def test_each_training_stage_has_a_labelled_progress_bar(tmp_path, tiny_model_dir, capsys):
+    finetune(
+        make_examples(8),
+        config_for(tmp_path, tiny_model_dir, loss="bce", show_progress=True),
+        cold_start=make_examples(4),
+    )
+    bars = capsys.readouterr().err
+    assert "training: cold-start stage" in bars and "training: log stage" in bars
+    assert bars.index("training: cold-start stage") < bars.index("training: log stage")
+
+
 @dataclass(frozen=True)
 class Hit:
     """What a CandidateSource returns per document (id, text, score)."""

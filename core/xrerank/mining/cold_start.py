@@ -160,7 +160,7 @@ def pseudo_query_examples(
     examples: list[TrainingExample] = []
     batch = 64
     for start in tqdm(
-        range(0, len(pairs), batch), desc="cold start", unit="batch", disable=not show_progress
+        range(0, len(pairs), batch), desc="cold-start negatives", unit="batch", disable=not show_progress
     ):
         chunk = pairs[start : start + batch]
         hits = source.search_batch([query for _, query, _ in chunk], candidates)

@@ -286,6 +286,7 @@ def distill_reranker(
         model=student,
         fresh_head=False,
         before_save=lambda _, staging: _write(staging, recipe),
+        progress_label="training: student",
     )
     logger.info(
         "Distilled %s (%d layers) into %s (layers %s): %d rows, %d steps, %.0f s.",

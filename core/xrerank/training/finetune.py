@@ -170,7 +170,13 @@ def finetune(
         card.write_text(model_card(info) + added, encoding="utf-8")
 
     result = train(
-        examples, config, model=model, fresh_head=fresh_head, before_save=write_card, callbacks=callbacks
+        examples,
+        config,
+        model=model,
+        fresh_head=fresh_head,
+        before_save=write_card,
+        callbacks=callbacks,
+        progress_label="training: log stage" if stages else "training",
     )
     for stage in stages.values():
         shutil.rmtree(stage.model_path, ignore_errors=True)
@@ -204,6 +210,7 @@ def _train_stage(
         model=model,
         fresh_head=fresh_head,
         callbacks=callbacks,
+        progress_label=f"training: {name} stage",
     )
 
 

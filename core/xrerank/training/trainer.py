@@ -74,6 +74,7 @@ def train(
     eval_examples: Sequence[TrainingExample] | None = None,
     callbacks: list[Any] | None = None,
     before_save: Callable[[CrossEncoder, Path], None] | None = None,
+    progress_label: str = "training",
 ) -> TrainResult:
     """Fine-tune a cross-encoder on ``examples`` and save it to ``config.output_dir``.
 
@@ -90,6 +91,7 @@ def train(
         callbacks: Extra ``transformers.TrainerCallback`` objects.
         before_save: Called on the main process as ``before_save(model, staging_dir)`` after the
             model is written and before the directory is renamed into place (add files there).
+        progress_label: The progress bar's label (a recipe of several stages names each one).
 
     Returns:
         A :class:`TrainResult`; ``model_path`` loads with ``CrossEncoder(path)`` and ``Reranker(path)``.
@@ -130,7 +132,7 @@ def train(
         loss=build_loss(model, config),
         callbacks=callbacks,
     )
-    _log_entries_to_logging(trainer)
+    _log_entries_to_logging(trainer, progress_label)
     logger.info(
         "Training %s on %d rows (loss=%s, fresh head=%s).",
         config.base_model,
@@ -154,11 +156,12 @@ def train(
     )
 
 
-def _log_entries_to_logging(trainer: Any) -> None:
+def _log_entries_to_logging(trainer: Any, progress_label: str) -> None:
     """Send the trainer's log entries (loss, learning rate...) to logging, not to stdout as raw dicts.
 
     transformers prints each entry through its progress bar (or ``print`` without one); a
-    command's stdout carries its results only. The progress bar itself stays.
+    command's stdout carries its results only. The progress bar itself stays, labelled: its
+    default has no label, and a recipe's stages would show as anonymous bars one after another.
     """
     from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
 
@@ -168,6 +171,12 @@ def _log_entries_to_logging(trainer: Any) -> None:
             logger.info("step %d: %s", state.global_step, entry)
 
     class LoggedProgress(ProgressCallback):
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            super().on_train_begin(args, state, control, **kwargs)
+            if self.training_bar is not None:
+                self.training_bar.set_description(progress_label)
+                self.training_bar.unit = "step"
+
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             log_entry(state, logs)
 
