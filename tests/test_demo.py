@@ -37,9 +37,11 @@ def test_demo_runs_end_to_end(tmp_path):
     assert recipe is not None and recipe.fusion_weight == result.fusion_weight
     assert result.langchain_answer and result.langchain_answer != "(no passage)"
     assert result.llamaindex_answer and result.llamaindex_answer != "(no passage)"
-    # tune's cold start: a title and a last-sentence pseudo-query from each of the 8 sampled passages.
+    # tune's cold start: the title of each of the 8 sampled passages. Their last sentences are left
+    # out: this knowledge base repeats its sentences across passages, so their labels argue against
+    # their own words.
     info = json.loads((result.model_path / "xrerank_training.json").read_text())
-    assert info["data"]["cold_start_examples"] == 16 and info["cold_start_stage"]["steps"] >= 1
-    assert "16 cold-start pseudo-queries" in output
-    # The retriever start is off by default.
-    assert info["data"]["retriever_start_examples"] == 0 and info["retriever_start_stage"] is None
+    assert info["data"]["cold_start_examples"] == 8 and info["cold_start_stage"]["steps"] >= 1
+    assert "8 cold-start pseudo-queries" in output
+    # The fresh head first learns to rank like the store, on the log's training queries and the titles.
+    assert info["data"]["retriever_start_examples"] > 8 and info["retriever_start_stage"]["steps"] >= 1

@@ -1,7 +1,7 @@
 """``xrerank tune``: your corpus, your store and your retriever log in; a reranker that helps out.
 
-Runs :func:`xrerank.training.tune`: a cold start on the corpus (after a retriever start when
-asked), hard negatives mined deep from the store, the training stages, then the serving mode and fusion
+Runs :func:`xrerank.training.tune`: a retriever start for a fresh head, a cold start on the corpus,
+hard negatives mined deep from the store, the training stages, then the serving mode and fusion
 weight chosen on log queries held out from training. The model directory carries its serving
 recipe and a card with the evidence. Exits 1 with ``--strict`` when nothing beat the retriever on validation.
 """

@@ -18,8 +18,11 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 import random
-from collections.abc import Mapping
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from xrerank.examples import TrainingExample
@@ -185,3 +188,43 @@ def pseudo_query_examples(
                 )
             )
     return examples
+
+
+def lexical_agreement(examples: Sequence[TrainingExample], corpus: Iterable[str]) -> float:
+    """Share of ``examples`` whose positive shares more of the query's words than each of its negatives.
+
+    Words are weighted by their rarity in ``corpus`` (inverse document frequency), so a shared model
+    number counts for more than a shared "the". A kind of pseudo-query whose share falls below
+    chance (one in ``1 + negatives``) has labels that the words themselves argue against: in a
+    knowledge base whose passages repeat each other's sentences, a passage without its last
+    sentence is no longer the best answer to it, and training on such examples teaches the
+    reverse of relevance.
+
+    Example:
+        >>> corpus = ["HX-40 seal leaks at start.", "HX-60 seal leaks after a trim.", "Oil every 500 h."]
+        >>> good = TrainingExample("HX-40 seal leak", positives=[corpus[0]], negatives=[corpus[1]])
+        >>> bad = TrainingExample("HX-40 seal leak", positives=[corpus[2]], negatives=[corpus[0]])
+        >>> lexical_agreement([good, bad], corpus)
+        0.5
+    """
+    counts: Counter[str] = Counter()
+    size = 0
+    for text in corpus:
+        counts.update(set(_words(text)))
+        size += 1
+    rarity = {word: math.log((size + 1) / (count + 0.5)) for word, count in counts.items()}
+    unseen = math.log(2 * (size + 1))  # a word no document has is the rarest of all
+
+    def shared(query_words: set[str], text: str) -> float:
+        return sum(rarity.get(word, unseen) for word in query_words & set(_words(text)))
+
+    agreeing = 0
+    for example in examples:
+        query_words = set(_words(example.query))
+        positive = max(shared(query_words, text) for text in example.positives)
+        agreeing += all(positive > shared(query_words, text) for text in example.negatives)
+    return agreeing / len(examples) if examples else 0.0
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from xrerank.evaluation.eval_set import EvalSet
 from xrerank.examples import TrainingExample
-from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
+from xrerank.mining.cold_start import lexical_agreement, pseudo_query_examples, sample_documents
 from xrerank.mining.log_reader import read_log
 from xrerank.mining.log_records import LogRecord, merge_records, split_by_positives
 from xrerank.mining.miner import mine_hard_negatives
@@ -83,7 +83,9 @@ class TuneConfig:
 
     Attributes:
         cold_start: Pseudo-queries from the corpus: ``"auto"`` uses titles and last sentences when
-            titles are given and last sentences otherwise; ``"titles"``, ``"sentences"``, ``"both"``,
+            titles are given and last sentences otherwise, and leaves out a kind whose words argue
+            against its labels (:func:`~xrerank.mining.cold_start.lexical_agreement` under chance);
+            ``"titles"``, ``"sentences"``, ``"both"``,
             or ``"none"`` (no cold start: the log stage then trains truncated, since windows need a
             start model that already ranks).
         cold_start_documents: Documents sampled for the cold start; 0 uses every document.
@@ -91,9 +93,8 @@ class TuneConfig:
         cold_start_epochs: Passes over the pseudo-queries.
         retriever_start_queries: Queries (training log queries and pseudo-queries, sampled) on which a
             start model with a fresh head first learns to rank like the retriever (margin-MSE on the
-            store's scores); 0 (the default) skips that stage. A start model that already ranks never
-            takes it. Off by default: on the validation queries it helped one domain and hurt another
-            (docs/tune.md).
+            store's scores), one negative each; 0 skips that stage. A start model that already ranks
+            never takes it. Without it a fresh head barely moves on a CPU budget (docs/tune.md).
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
@@ -111,7 +112,7 @@ class TuneConfig:
     cold_start_documents: int = 0
     cold_start_negatives: int = 2
     cold_start_epochs: float = 1.0
-    retriever_start_queries: int = 0
+    retriever_start_queries: int = 1000
     mining_depth: int = 200
     validation_share: float = 0.1
     candidates: int = 20
@@ -240,10 +241,8 @@ def tune(
         len(validation_records),
     )
     kinds = _cold_start_kinds(config.cold_start, titles)
-    cold = _cold_start_examples(corpus, store, titles, kinds, config, training)
-    logger.info(
-        "tune [2/5] cold start: %d pseudo-queries from the corpus (%s)", len(cold), ", ".join(kinds) or "none"
-    )
+    cold, kept = _cold_start_examples(corpus, store, titles, kinds, config, training)
+    logger.info("tune [2/5] cold start: %d pseudo-queries from the corpus: %s", len(cold), kept)
     examples, report = mine_hard_negatives(
         training_records,
         store,
@@ -376,9 +375,10 @@ def _cold_start_examples(
     kinds: list[str],
     config: TuneConfig,
     training: TrainingConfig,
-) -> list[TrainingExample]:
+) -> tuple[list[TrainingExample], str]:
+    """The cold start's examples, and a line saying which kinds of pseudo-query it keeps and why."""
     if not kinds:
-        return []
+        return [], "none"
     sample = sample_documents(corpus, config.cold_start_documents, seed=training.seed)
     mine = functools.partial(
         pseudo_query_examples,
@@ -386,15 +386,37 @@ def _cold_start_examples(
         seed=training.seed,
         show_progress=training.show_progress,
     )
-    examples: list[TrainingExample] = []
+    made: dict[str, list[TrainingExample]] = {}
     if "sentences" in kinds:
-        examples += mine(sample, store)
+        made["sentences"] = mine(sample, store)
     if "titles" in kinds and titles:
         bodies = {doc_id: _without_title(text, titles.get(doc_id, "")) for doc_id, text in corpus.items()}
-        examples += mine(sample, store, queries=titles, texts=bodies)
+        made["titles"] = mine(sample, store, queries=titles, texts=bodies)
+    # Labels the words argue against teach the reverse of relevance (lexical_agreement's docstring).
+    chance = 1 / (1 + config.cold_start_negatives)
+    examples: list[TrainingExample] = []
+    notes = []
+    for kind, kind_examples in made.items():
+        agreement = lexical_agreement(kind_examples, corpus.values())
+        if kind_examples and agreement < chance and config.cold_start == "auto":
+            notes.append(
+                f"{kind} left out (their words agree with their labels {agreement:.2f}, chance {chance:.2f})"
+            )
+            continue
+        if kind_examples and agreement < chance:
+            logger.warning(
+                "tune: the %s pseudo-queries' words agree with their labels %.2f of the time, under chance "
+                "(%.2f); kept because cold_start=%r asks for them. cold_start='auto' would leave them out.",
+                kind,
+                agreement,
+                chance,
+                config.cold_start,
+            )
+        notes.append(f"{kind} (agreement {agreement:.2f})")
+        examples += kind_examples
     # Back in sample order, so one epoch does not see every title pseudo-query last.
     position = {doc_id: i for i, doc_id in enumerate(sample)}
-    return sorted(examples, key=lambda example: position[example.positive_ids[0]])
+    return sorted(examples, key=lambda example: position[example.positive_ids[0]]), "; ".join(notes)
 
 
 def _retriever_start_examples(
