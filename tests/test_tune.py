@@ -131,7 +131,7 @@ def test_a_fresh_head_is_not_scored_before_training(store, tiny_encoder_dir, tmp
     corpus, _ = _corpus()
     stages = Stages()
     config = TuneConfig(
-        candidates=5, validation_share=0.25, cold_start="sentences", retriever_start_queries=16
+        candidates=5, validation_share=0.25, cold_start="sentences", retriever_start_queries=100
     )
     result = tune(
         corpus,
@@ -165,6 +165,43 @@ def test_the_cold_start_uses_what_the_corpus_offers() -> None:
     assert _cold_start_kinds("none", titles) == []
     with pytest.raises(ValueError, match="no titles"):
         _cold_start_kinds("both", None)
+
+
+def _repeating_corpus() -> tuple[dict[str, str], dict[str, str]]:
+    """Passages that end on a sentence their neighbours share word for word, as templated manuals do."""
+    titles: dict[str, str] = {}
+    corpus: dict[str, str] = {}
+    for i in range(24):
+        topic = TOPICS[i % 4]
+        titles[f"d{i}"] = f"Unit {i} {topic} speed"
+        corpus[f"d{i}"] = (
+            f"Unit {i} {topic} speed. Unit {i} drives its {topic} at {1000 + 37 * i} rpm in normal duty. "
+            f"Replace the {topic} gasket whenever the line pressure drops below three bar."
+        )
+    return corpus, titles
+
+
+def test_auto_leaves_out_pseudo_queries_whose_words_argue_against_their_labels(minilm_encoder, caplog):
+    from xrerank.training.tune import _cold_start_examples
+
+    corpus, titles = _repeating_corpus()
+    vectors = minilm_encoder.encode(list(corpus.values()), normalize_embeddings=True, convert_to_numpy=True)
+    store = EmbeddingSource(vectors, list(corpus.values()), ids=list(corpus), query_encoder=minilm_encoder)
+    training = recipe_training_config(show_progress=False)
+    kinds = ["titles", "sentences"]
+
+    # Each last sentence is a negative's own sentence and no longer in its positive: left out.
+    examples, kept = _cold_start_examples(corpus, store, titles, kinds, TuneConfig(), training)
+    assert examples and {e.query for e in examples} <= set(titles.values())
+    assert "sentences left out" in kept and "titles (agreement" in kept
+
+    # Asked for by name, they are kept, with a warning that says what auto would do.
+    with caplog.at_level(logging.WARNING, logger="xrerank.training.tune"):
+        examples, _ = _cold_start_examples(
+            corpus, store, titles, kinds, TuneConfig(cold_start="both"), training
+        )
+    assert len(examples) == 2 * len(corpus)
+    assert "cold_start='auto' would leave them out" in caplog.text
 
 
 def test_strict_refuses_and_the_model_is_still_saved(store, tiny_model_dir, tmp_path):
@@ -248,3 +285,15 @@ def test_the_trained_mode_is_served_unless_another_is_clearly_better() -> None:
     assert _clearly_best_mode(mixed, qrels, preferred="max_window") == "max_window"
     # Better on half the queries and never worse is still "clearly better" (all differences >= 0).
     assert _clearly_best_mode(tie, qrels, preferred="max_window") == "truncate"
+
+
+def test_a_cold_start_as_large_as_the_retriever_start_replaces_it(store) -> None:
+    from xrerank.examples import TrainingExample
+    from xrerank.training.tune import _retriever_start_examples
+
+    cold = [TrainingExample(f"pseudo-query {i}", positives=["p"], negatives=["n"]) for i in range(4)]
+    training = recipe_training_config(show_progress=False)
+    assert _retriever_start_examples([], cold, store, TuneConfig(retriever_start_queries=4), training) == []
+    assert _retriever_start_examples([], cold, store, TuneConfig(retriever_start_queries=0), training) == []
+    started = _retriever_start_examples([], cold, store, TuneConfig(retriever_start_queries=5), training)
+    assert sorted(e.query for e in started) == sorted(e.query for e in cold)

@@ -7,9 +7,11 @@ the same front door a user takes:
 1. embed the passages with a generic bi-encoder (the packaged all-MiniLM-L6-v2) into a
    LangChain ``InMemoryVectorStore`` — the "store the team already has";
 2. run :func:`xrerank.training.tune` with its defaults on the passages, that store and the
-   search log: cold start on pseudo-queries from the passages (their titles and last
-   sentences), hard negatives mined from the store, two training stages on CPU, and the
-   serving recipe chosen on log queries held out from training;
+   search log: a retriever start (the fresh head first learns the store's own ranking), a
+   cold start on pseudo-queries from the passages (their titles; their last sentences are
+   left out, since these passages repeat each other's sentences), hard negatives mined from
+   the store, three training stages on CPU, and the serving recipe chosen on log queries held
+   out from training;
 3. measure on held-out queries the log never saw: the dense retriever, a dense + BM25 hybrid of
    the same candidates (no training), the reranker alone and the reranker as its recipe serves
    it (every weight chosen on the log's validation queries, never on the held-out ones);
@@ -199,8 +201,9 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         show_progress=options.show_progress,
     )
     say(
-        "[3/6] xrerank.tune with its defaults: cold start on pseudo-queries from the passages, hard "
-        f"negatives mined {config.mining_depth} deep from the store, training on CPU (loss={training.loss}, "
+        "[3/6] xrerank.tune with its defaults: a retriever start on the store's own ranking, a cold "
+        "start on pseudo-queries from the passages, hard negatives mined "
+        f"{config.mining_depth} deep from the store, training on CPU (loss={training.loss}, "
         f"max_length={training.max_length}, windows), serving choices on held-out log queries"
     )
     result = clock.time(
@@ -211,6 +214,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     say(
         f"      log: {counts['training_queries']} queries trained on, "
         f"{counts['validation_queries']} held out for validation; "
+        f"{counts['retriever_start_examples']} retriever-start queries; "
         f"{counts['cold_start_examples']} cold-start pseudo-queries; "
         f"{counts['log_examples']} log examples ({clock.timings['tune']:.0f} s)"
     )

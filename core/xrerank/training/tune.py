@@ -3,10 +3,11 @@
 1. The log is split by positives into training and validation queries (no clicked passage on
    both sides, so validation is not flattered by memorised passages).
 2. A cold start on the corpus itself: every document's title (when titles are given) and its last
-   sentence become pseudo-queries, with hard negatives from the store.
+   sentence become pseudo-queries, with hard negatives from the store; a kind whose words argue
+   against its labels is left out (:func:`~xrerank.mining.cold_start.lexical_agreement`).
 3. The training log queries are mined deep in the store for hard negatives.
-4. Training (:func:`~xrerank.training.finetune.finetune`): when asked and the start model has a
-   fresh head, first the retriever start (a sample of the log and pseudo-queries, ranked by the store, taught
+4. Training (:func:`~xrerank.training.finetune.finetune`): when the start model has a fresh head,
+   first the retriever start (a sample of the log and pseudo-queries, ranked by the store, taught
    by the retriever's own scores: :mod:`xrerank.mining.retriever_start`), then the cold start,
    then the log on windows (each long passage cut to its best window under the cold-start model).
 5. On the validation queries only: the serving mode (first tokens or best window) and the fusion
@@ -91,10 +92,13 @@ class TuneConfig:
         cold_start_documents: Documents sampled for the cold start; 0 uses every document.
         cold_start_negatives: Hard negatives per pseudo-query (fewer buy more pseudo-queries per CPU minute).
         cold_start_epochs: Passes over the pseudo-queries.
-        retriever_start_queries: Queries (training log queries and pseudo-queries, sampled) on which a
-            start model with a fresh head first learns to rank like the retriever (margin-MSE on the
-            store's scores), one negative each; 0 skips that stage. A start model that already ranks
-            never takes it. Without it a fresh head barely moves on a CPU budget (docs/tune.md).
+        retriever_start_queries: Up to this many queries (training log queries and pseudo-queries,
+            sampled) on which a start model with a fresh head first learns to rank like the retriever
+            (margin-MSE on the store's scores, one negative each), when the cold start has fewer
+            pseudo-queries than this; 0 skips that stage. A small cold start leaves a fresh head
+            ranking at random (the demo: 608 pseudo-queries), a large one teaches it (SciFact:
+            10,366, where the retriever start lowered validation); see docs/tune.md. A start model
+            that already ranks never takes it.
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
@@ -204,7 +208,7 @@ def tune(
     titles: Mapping[str, str] | None = None,
     callbacks: list[Any] | None = None,
 ) -> TuneResult:
-    """Run the whole recipe: (an opt-in retriever start,) cold start, mining, the log stage, serving choices.
+    """Run the whole recipe: retriever start, cold start, mining, the log stage, serving choices.
 
     Args:
         corpus: ``{doc_id: text}`` of the documents the store holds, as the store holds them.
@@ -427,7 +431,7 @@ def _retriever_start_examples(
     training: TrainingConfig,
 ) -> list[TrainingExample]:
     """The retriever start's examples: a seeded sample of the training log queries and pseudo-queries."""
-    if not config.retriever_start_queries:
+    if len(cold) >= config.retriever_start_queries:  # 0 skips it; a large cold start teaches the head
         return []
     queries = list(dict.fromkeys([r.query for r in training_records] + [e.query for e in cold]))
     random.Random(training.seed).shuffle(queries)
