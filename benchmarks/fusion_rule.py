@@ -14,10 +14,15 @@ retriever on the half it chooses on: ``tune``'s guard):
 * ``within 2 SE of the best, closest to 0.5``: ``choose_fusion_weight``'s default, what ``tune`` uses;
 * ``equal weights``: always 0.5, a reference.
 
+``--activation none`` fuses the raw logits instead of the sigmoid scores the recipe serves (what
+is fused, the other choice behind the served weight). Before the halves, each mode's line gives the
+weight the default rule picks on all the validation queries and its NDCG@10 there.
+
 Only the queries ``tune`` validates on are read: never the demo's held-out queries or SciFact's dev split.
 
     xrerank demo && python benchmarks/fusion_rule.py --demo xrerank-demo/reranker
     python benchmarks/fusion_rule.py --scifact ~/.cache/xrerank/scifact-runs/xrerank-tune
+    python benchmarks/fusion_rule.py --demo xrerank-demo/reranker --activation none
 """
 
 from __future__ import annotations
@@ -80,23 +85,34 @@ def guarded(standard_errors: float | None) -> Rule:
     return rule
 
 
-def split_halves(name: str, model: str, evaluation: Any, splits: int, seed: int) -> None:
+def split_halves(
+    name: str, model: str, evaluation: Any, splits: int, seed: int, activation: str | None
+) -> None:
     """Every serving mode ``tune`` chooses between: the rule must hold for each."""
     from xrerank.training.tune import TuneConfig
 
     for mode in TuneConfig().serving_modes:
-        split_halves_in_mode(f"{name}, {mode}", model, mode, evaluation, splits, seed)
+        split_halves_in_mode(f"{name}, {mode}", model, mode, evaluation, splits, seed, activation)
 
 
-def split_halves_in_mode(name: str, model: str, mode: str, evaluation: Any, splits: int, seed: int) -> None:
-    from xrerank.evaluation.fusion import fuse_runs
+def split_halves_in_mode(
+    name: str, model: str, mode: str, evaluation: Any, splits: int, seed: int, activation: str | None
+) -> None:
+    from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
     from xrerank.evaluation.metrics import evaluate_run
     from xrerank.evaluation.runs import rerank_run
     from xrerank.scoring.reranker import Reranker
 
     # Max length from the recipe; the fusion weight is what is being chosen.
-    reranker = Reranker(model, fusion_weight=None, long_passages=mode, cache_size=0)  # type: ignore[arg-type]
+    reranker = Reranker(
+        model,
+        fusion_weight=None,
+        long_passages=mode,  # type: ignore[arg-type]
+        activation=activation,  # type: ignore[arg-type]
+        cache_size=0,
+    )
     run = rerank_run(reranker, evaluation.queries, evaluation.candidates, evaluation.documents)
+    weight, table = choose_fusion_weight(run, evaluation.candidates, evaluation.qrels)
     rules = {
         "best weight": guarded(0.0),
         "within 2 SE of the best, closest to 0.5": guarded(2.0),
@@ -119,7 +135,9 @@ def split_halves_in_mode(name: str, model: str, mode: str, evaluation: Any, spli
             )
     retriever = evaluate_run(evaluation.candidates, evaluation.qrels, ["ndcg@10"])["ndcg@10"]
     print(
-        f"\n{name}: {len(ids)} validation queries, {splits} random halves; retriever NDCG@10 {retriever:.4f}"
+        f"\n{name}, fusing {activation or 'logits'}: {len(ids)} validation queries; retriever NDCG@10 "
+        f"{retriever:.4f}; on all of them the default rule picks w={weight:.2f}: NDCG@10 {table[weight]:.4f} "
+        f"(w=0.50: {table[0.5]:.4f})\n{splits} random halves:"
     )
     print(f"{'rule':45s} {'NDCG@10 on the other half':>26s}")
     for rule_name, values in on_other_half.items():
@@ -133,15 +151,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo-seed", type=int, default=42, help="tune's seed in the demo (its default).")
     parser.add_argument("--scifact-seed", type=int, default=13, help="scifact.py's --seed of that run.")
     parser.add_argument("--splits", type=int, default=400)
+    parser.add_argument(
+        "--activation",
+        choices=("sigmoid", "none"),
+        default="sigmoid",
+        help="Fuse the sigmoid scores the recipe serves, or the raw logits.",
+    )
     args = parser.parse_args(argv)
     if not (args.demo or args.scifact):
         parser.error(
             "pass --demo DIR and/or --scifact DIR (tuned models whose validation queries to rebuild)"
         )
+    activation = None if args.activation == "none" else args.activation
     if args.demo:
-        split_halves("demo domain", args.demo, demo_validation(args.demo_seed), args.splits, seed=0)
+        evaluation = demo_validation(args.demo_seed)
+        split_halves("demo domain", args.demo, evaluation, args.splits, 0, activation)
     if args.scifact:
-        split_halves("SciFact", args.scifact, scifact_validation(args.scifact_seed), args.splits, seed=0)
+        evaluation = scifact_validation(args.scifact_seed)
+        split_halves("SciFact", args.scifact, evaluation, args.splits, 0, activation)
 
 
 if __name__ == "__main__":
