@@ -367,6 +367,14 @@ def main() -> None:
     )
     full_for_choice = Reranker(model, device="cpu", cache_size=200_000, **served_as)
     untimed: list[str] = []  # cascades left out, and why (printed under the table)
+
+    def worth_timing(choice: Any, cheap_stage: str) -> bool:
+        """False (and noted) when validation kept every candidate: the full row plus a cheap stage."""
+        if choice.shortlist < DOCS:
+            return True
+        untimed.append(f"{cheap_stage}: validation kept all {DOCS} candidates, so no cascade rows")
+        return False
+
     for k in layers:
         rows.append(
             reranker_row(
@@ -389,10 +397,8 @@ def main() -> None:
             shortlist.queries,
             shortlist.by_size,
         )
-        if shortlist.shortlist >= DOCS:
-            # The full model on every candidate plus the student: slower than the full row by construction.
-            untimed.append(f"cascade k={k}: validation kept all {DOCS} candidates, so no cascade rows")
-        else:
+        cascades = worth_timing(shortlist, f"cascade k={k}")
+        if cascades:
             cascade = CascadeReranker(
                 Reranker(model, device="cpu", cache_size=0, **served_as),
                 Reranker(students[k], device="cpu", cache_size=0, **served_as),
@@ -407,17 +413,17 @@ def main() -> None:
             )
         for path in stack_paths:
             student_fast = on_path(students[k], f"student-{k}", path)
-            teacher_fast = Reranker(
-                str(folders[path.label]),
-                device="cpu",
-                cache_size=0,
-                model_kwargs=served_options(path),
-                **served_as,
-            )
             rows.append(
                 reranker_row(f"stacked: student k={k} on {path.label}", student_fast, portable=path.portable)
             )
-            if shortlist.shortlist < DOCS:
+            if cascades:
+                teacher_fast = Reranker(
+                    str(folders[path.label]),
+                    device="cpu",
+                    cache_size=0,
+                    model_kwargs=served_options(path),
+                    **served_as,
+                )
                 stacked = CascadeReranker(teacher_fast, student_fast, shortlist=shortlist.shortlist)
                 rows.append(
                     reranker_row(f"stacked: cascade k={k} on {path.label}", stacked, portable=path.portable)
@@ -433,9 +439,7 @@ def main() -> None:
             standard_errors=args.shortlist_standard_errors,
         )
         logger.info("own first tokens: shortlist %d (%s)", own_first.shortlist, own_first.by_size)
-        if own_first.shortlist >= DOCS:
-            untimed.append(f"own first tokens: validation kept all {DOCS} candidates, so no cascade rows")
-        else:
+        if worth_timing(own_first, "own first tokens"):
             for label, folder, options, portable in [
                 ("torch fp32", model, {}, True),
                 *[
