@@ -147,6 +147,50 @@ def test_bad_config_and_bad_examples_are_clear():
         build_rows([], TrainingConfig())
 
 
+def test_bf16_mixed_precision_trains_differently_and_saves_fp32_weights(tmp_path, tiny_model_dir):
+    from safetensors import safe_open
+
+    from xrerank import Reranker
+
+    probe = [("what causes condition 1?", "condition 1 is caused by factor 1."), ("q", "an unrelated remark")]
+    scores = {}
+    for precision in ("fp32", "bf16"):
+        output = tmp_path / precision
+        config = config_for(
+            tmp_path, tiny_model_dir, precision=precision, output_dir=str(output), learning_rate=1e-3
+        )
+        assert config.device_arguments() == {"use_cpu": True, "bf16": precision == "bf16"}
+        train(make_examples(), config)
+        with safe_open(str(output / "model.safetensors"), "pt") as weights:
+            names = weights.keys()  # a safetensors file handle is not iterable itself
+            assert {str(weights.get_tensor(name).dtype) for name in names} == {"torch.float32"}
+        scores[precision] = Reranker(str(output), device="cpu", activation=None).score_pairs(probe)
+    # The same rows and seed: only the precision of the products differs, and it shows.
+    assert scores["bf16"] != pytest.approx(scores["fp32"], abs=1e-7)
+    assert scores["bf16"] == pytest.approx(scores["fp32"], abs=0.05)
+
+
+def test_auto_precision_is_bf16_only_where_the_device_computes_it_natively(monkeypatch):
+    import torch
+
+    from xrerank.models import backend_candidates
+    from xrerank.models.loading import resolve_training_precision
+
+    monkeypatch.setattr(backend_candidates, "cpu_features", lambda: ("avx2", "avx512f"))
+    assert resolve_training_precision("auto", device="cpu") == "fp32"
+    assert TrainingConfig(device="cpu").device_arguments() == {"use_cpu": True, "bf16": False}
+    with TrainingConfig(device="cpu").mixed_precision():
+        assert not torch.is_autocast_enabled("cpu")
+    monkeypatch.setattr(backend_candidates, "cpu_features", lambda: ("avx2", "avx512f", "avx512_bf16"))
+    assert resolve_training_precision("auto", device="cpu") == "bf16"
+    with TrainingConfig(device="cpu").mixed_precision():
+        assert torch.is_autocast_enabled("cpu")
+    assert resolve_training_precision("fp32", device="cpu") == "fp32"
+    assert resolve_training_precision("auto", device="mps") == "fp32"
+    with pytest.raises(ValueError, match=r"precision='fp16'.*'auto', 'fp32' or 'bf16'"):
+        TrainingConfig(precision="fp16")  # type: ignore[arg-type]
+
+
 def test_finetune_writes_a_model_card_with_before_and_after(tmp_path, tiny_model_dir):
     examples = make_examples(8)
     cold = make_examples(4)

@@ -244,9 +244,11 @@ def test_training_on_windows_is_training_on_the_start_models_best_windows(tmp_pa
     from xrerank.training.window_cut import best_window_examples
 
     examples = long_examples()
-    windowed = train(examples, window_config(tmp_path, tiny_model_dir, "windows", long_passages="max_window"))
+    config = window_config(tmp_path, tiny_model_dir, "windows", long_passages="max_window")
+    windowed = train(examples, config)
     start = Reranker(str(tiny_model_dir), device="cpu", max_length=64, activation=None)
-    cut = best_window_examples(examples, start)
+    with config.mixed_precision():  # the run picks windows in its own precision (bf16 where native)
+        cut = best_window_examples(examples, start)
     assert all(len(p) < len(examples[0].positives[0]) for ex in cut for p in (*ex.positives, *ex.negatives))
     by_hand = train(cut, window_config(tmp_path, tiny_model_dir, "by-hand"))
     probe = [(examples[0].query, window) for window in (cut[0].positives[0], cut[0].negatives[0], "Fits.")]

@@ -165,6 +165,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
     from xrerank.evaluation.reports import compare, per_query_report
     from xrerank.evaluation.runs import rerank_run
     from xrerank.mining.bm25 import BM25Source
+    from xrerank.models.loading import resolve_device
     from xrerank.scoring.reranker import Reranker
     from xrerank.training.tune import TuneConfig, recipe_training_config, tune
 
@@ -200,10 +201,12 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         max_steps=options.max_steps,
         show_progress=options.show_progress,
     )
+    bf16 = training.device_arguments()["bf16"]
     say(
         "[3/6] xrerank.tune with its defaults: a retriever start on the store's own ranking, a cold "
         "start on pseudo-queries from the passages, hard negatives mined "
-        f"{config.mining_depth} deep from the store, training on CPU (loss={training.loss}, "
+        f"{config.mining_depth} deep from the store, training on {resolve_device(training.device)} "
+        f"in {'bf16 mixed precision' if bf16 else 'fp32'} (loss={training.loss}, "
         f"max_length={training.max_length}, windows), serving choices on held-out log queries"
     )
     result = clock.time(

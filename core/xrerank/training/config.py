@@ -10,9 +10,10 @@ them and set the defaults that differ.
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from xrerank.models.serving_recipe import LONG_PASSAGE_MODES, LongPassages
 from xrerank.validation import check_int, is_number
@@ -59,6 +60,10 @@ class BaseTrainingConfig:
             TensorBoard's event files go to ``<output_dir>.checkpoints/runs/`` (or
             ``$TENSORBOARD_LOGGING_DIR``) and are kept.
         run_name: The run's name in the tracker (None: the tracker's default).
+        precision: ``"bf16"`` trains in bf16 mixed precision (weights and optimiser state stay
+            fp32), ``"fp32"`` in full precision; ``"auto"`` uses bf16 where the device computes it
+            natively (CPUs with AVX512_BF16 or AMX, GPUs that support bf16) and fp32 elsewhere,
+            where bf16 would be emulated (:func:`xrerank.models.loading.resolve_training_precision`).
 
     Example:
         >>> TrainingConfig(epochs=2).checkpoint_dir
@@ -83,6 +88,7 @@ class BaseTrainingConfig:
     allow_pickle_weights: bool = False
     report_to: str = "none"
     run_name: str | None = None
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
 
     # The shortest max_length that still leaves the model something to read.
     MIN_MAX_LENGTH: ClassVar[int] = 8
@@ -106,6 +112,8 @@ class BaseTrainingConfig:
         _check_report_to(self.report_to, caller)
         if self.run_name is not None and not isinstance(self.run_name, str):
             raise ValueError(f"{caller} got run_name={self.run_name!r}; expected a string or None.")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"{caller} got precision={self.precision!r}; expected 'auto', 'fp32' or 'bf16'.")
 
     def _check_positive(self, name: str, *, none_means: str | None = None) -> None:
         """Refuse anything but a positive finite number (or None where ``none_means`` says what it does)."""
@@ -147,6 +155,40 @@ class BaseTrainingConfig:
             ['tensorboard', 'mlflow']
         """
         return [name.strip() for name in self.report_to.split(",")]
+
+    def device_arguments(self) -> dict[str, bool]:
+        """The trainer's device and mixed-precision arguments: ``use_cpu`` and ``bf16``.
+
+        Example:
+            >>> TrainingConfig(device="cpu", precision="fp32").device_arguments()
+            {'use_cpu': True, 'bf16': False}
+        """
+        from xrerank.models.loading import resolve_device, resolve_training_precision
+
+        device = resolve_device(self.device)
+        # transformers refuses bf16 off a GPU unless told the run is on the CPU.
+        return {
+            "use_cpu": device == "cpu",
+            "bf16": resolve_training_precision(self.precision, device=device) == "bf16",
+        }
+
+    def mixed_precision(self) -> AbstractContextManager[Any]:
+        """A context that computes in this run's precision: bf16 autocast where it trains in bf16.
+
+        For the scoring a run does besides its optimiser steps (picking each passage's best window),
+        where the order of the scores matters and the last bits do not.
+
+        Example:
+            >>> with TrainingConfig(device="cpu", precision="fp32").mixed_precision():
+            ...     pass
+        """
+        import torch
+
+        from xrerank.models.loading import resolve_device
+
+        kind = resolve_device(self.device).split(":")[0]
+        enabled = kind in ("cpu", "cuda") and self.device_arguments()["bf16"]
+        return torch.autocast(kind if enabled else "cpu", dtype=torch.bfloat16, enabled=enabled)
 
     @property
     def checkpoint_dir(self) -> Path:

@@ -362,6 +362,7 @@ def distill_bi_encoder(
     # unless a tracker wrote its event files there (``runs/``).
     checkpoints = config.checkpoint_dir
     remove_checkpoints = not checkpoints.exists()
+    device = config.device_arguments()
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),
         num_train_epochs=float(config.epochs),
@@ -377,7 +378,8 @@ def distill_bi_encoder(
         disable_tqdm=not config.show_progress,
         report_to=config.trackers,
         run_name=config.run_name,
-        use_cpu=config.device == "cpu",
+        use_cpu=device["use_cpu"],
+        bf16=device["bf16"],
     )
     trainer = SentenceTransformerTrainer(
         model=student,

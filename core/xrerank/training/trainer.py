@@ -223,11 +223,10 @@ def _training_arguments(
     """The trainer's arguments for ``config``; a fresh head learns at ``head_learning_rate``."""
     from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments
 
-    from xrerank.models.loading import resolve_device
-
     learning_rate_mapping: dict[str, float] = {}
     if fresh_head and config.head_learning_rate is not None:
         learning_rate_mapping = {r"classifier\.|pooler\.": float(config.head_learning_rate)}
+    device = config.device_arguments()
     return CrossEncoderTrainingArguments(
         output_dir=str(config.checkpoint_dir),
         num_train_epochs=float(config.epochs),
@@ -250,11 +249,12 @@ def _training_arguments(
         disable_tqdm=not config.show_progress,
         report_to=config.trackers,
         run_name=config.run_name,
-        use_cpu=config.device == "cpu",
         dataloader_drop_last=False,
         # Pinned host memory only speeds up copies to an accelerator.
-        dataloader_pin_memory=resolve_device(config.device) != "cpu",
+        dataloader_pin_memory=not device["use_cpu"],
         ddp_find_unused_parameters=False,
+        use_cpu=device["use_cpu"],
+        bf16=device["bf16"],
     )
 
 

@@ -95,7 +95,8 @@ def cut_to_best_windows(
         show_progress_bar=config.show_progress,
         long_passages="max_window",  # what the windows serve; best_windows cuts in either mode
     )
-    cut = best_window_examples(examples, scorer)
+    with config.mixed_precision():
+        cut = best_window_examples(examples, scorer)
     passages = sum(len(example.positives) + len(example.negatives) for example in examples)
     logger.info(
         "long_passages='max_window': %d of %d training passages cut to their best window.",
