@@ -34,6 +34,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _scifact import load_corpus, load_qrels, load_queries, scifact_dir
+from backends import dev_split
 
 NEGATIVES = 3
 CANDIDATES = 1 + NEGATIVES
@@ -41,8 +42,6 @@ CANDIDATES = 1 + NEGATIVES
 
 def training_examples(n_queries: int) -> list:
     """SciFact training claims outside the dev split, each with its positive and BM25 hard negatives."""
-    import random
-
     import bm25s
 
     from xrerank.examples import TrainingExample
@@ -51,9 +50,8 @@ def training_examples(n_queries: int) -> list:
     corpus = load_corpus(data)
     queries = load_queries(data)
     qrels = load_qrels(data)
-    qids = sorted(q for q in qrels if q in queries)
-    random.Random(13).shuffle(qids)
-    train_qids = qids[len(qids) // 5 :][:n_queries]  # benchmarks/scifact.py's dev split is the first 20 %
+    _, rest = dev_split([q for q in queries if q in qrels])
+    train_qids = rest[:n_queries]
     ids = list(corpus)
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize(list(corpus.values()), show_progress=False), show_progress=False)

@@ -184,10 +184,11 @@ class BaseTrainingConfig:
         """
         import torch
 
-        from xrerank.models.loading import resolve_device
+        from xrerank.models.loading import resolve_device, resolve_training_precision
 
         kind = resolve_device(self.device).split(":")[0]
-        enabled = kind in ("cpu", "cuda") and self.device_arguments()["bf16"]
+        bf16 = resolve_training_precision(self.precision, device=kind) == "bf16"
+        enabled = kind in ("cpu", "cuda") and bf16
         return torch.autocast(kind if enabled else "cpu", dtype=torch.bfloat16, enabled=enabled)
 
     @property
