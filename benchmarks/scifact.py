@@ -338,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=13, help="Seed of the dev split and of training.")
     parser.add_argument(
+        "--tune-seed",
+        type=int,
+        default=None,
+        help="Seed of xrerank-tune's own run (its validation split, data order, fresh head); default: "
+        "--seed. Other values, on the same dev split, show how far one run of the recipe is from another.",
+    )
+    parser.add_argument(
         "--max-log-queries", type=int, default=None, help="Use only N log queries (smoke test)."
     )
     parser.add_argument(
@@ -718,7 +725,10 @@ def tune_system(
             retriever_start_queries=args.retriever_start_queries,
         ),
         training=recipe_training_config(
-            output_dir=str(output), seed=args.seed, overwrite=True, show_progress=args.progress
+            output_dir=str(output),
+            seed=args.seed if args.tune_seed is None else args.tune_seed,
+            overwrite=True,
+            show_progress=args.progress,
         ),
         titles=titles,
     )

@@ -237,6 +237,7 @@ OUT_OF_RANGE = [
     ("tune", "--max-length", "0"),
     ("export", "--max-length", "0"),
     ("demo", "--max-steps", "0"),
+    ("demo", "--seed", "-1"),
     ("distill-reranker", "--layers", "0"),
     ("distill-reranker", "--batch-size", "0"),
     ("serve", "--replicas", "0"),

@@ -15,7 +15,12 @@ def test_demo_runs_end_to_end(tmp_path):
     lines: list[str] = []
     result = run_demo(
         DemoOptions(
-            workdir=tmp_path, max_steps=2, candidates=10, cold_start_documents=8, show_progress=False
+            workdir=tmp_path,
+            max_steps=2,
+            candidates=10,
+            cold_start_documents=8,
+            show_progress=False,
+            seed=7,
         ),
         say=lines.append,
     )
@@ -41,6 +46,7 @@ def test_demo_runs_end_to_end(tmp_path):
     # out: this knowledge base repeats its sentences across passages, so their labels argue against
     # their own words.
     info = json.loads((result.model_path / "xrerank_training.json").read_text())
+    assert info["config"]["seed"] == 7  # the demo's seed is the recipe's
     assert info["data"]["cold_start_examples"] == 8 and info["cold_start_stage"]["steps"] >= 1
     assert "8 cold-start pseudo-queries" in output
     # The fresh head first learns to rank like the store, on the log's training queries and the titles.

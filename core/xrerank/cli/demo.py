@@ -27,6 +27,15 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="Stop each training stage after N optimiser steps (a quick look; default: the full recipe).",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=(
+            "The recipe's seed: it draws the validation split, the data order and the fresh head "
+            "(default: the recipe's). Other seeds show how far the figures move from run to run."
+        ),
+    )
     add_no_progress(parser)
     parser.set_defaults(handler=run)
 
@@ -40,8 +49,12 @@ def run(args: argparse.Namespace) -> int:
     transformers_logging.disable_progress_bar()
     check_int_flag(args.max_steps, "--max-steps", optional=True, expected="a positive number of steps")
     output_dir(args.output_dir, "--output-dir")
+    check_int_flag(args.seed, "--seed", minimum=0, optional=True, expected="a seed >= 0")
     options = DemoOptions(
-        workdir=args.output_dir, max_steps=args.max_steps, show_progress=not args.no_progress
+        workdir=args.output_dir,
+        max_steps=args.max_steps,
+        show_progress=not args.no_progress,
+        seed=args.seed,
     )
     start = time.perf_counter()
     with user_errors(ImportError, ValueError):

@@ -52,6 +52,9 @@ class DemoOptions:
         cold_start_documents: Passages sampled for the cold start; 0 uses all of them (the recipe).
         candidates: Dense candidates reranked per held-out query (the recipe's validation depth).
         show_progress: Progress bars for mining, training and evaluation.
+        seed: The recipe's seed (it draws the validation split, the data order and the fresh head);
+            None keeps the recipe's default. The demo's figures move a few points from seed to seed
+            (docs/tune.md, "How much a run varies").
     """
 
     workdir: str | Path = "xrerank-demo"
@@ -59,6 +62,7 @@ class DemoOptions:
     cold_start_documents: int = 0
     candidates: int = 20
     show_progress: bool = True
+    seed: int | None = None
 
 
 @dataclass
@@ -200,6 +204,7 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         overwrite=True,  # the demo's own folder: a rerun replaces its model
         max_steps=options.max_steps,
         show_progress=options.show_progress,
+        **({} if options.seed is None else {"seed": options.seed}),
     )
     bf16 = training.device_arguments()["bf16"]
     say(
