@@ -13,10 +13,13 @@ import os
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, get_args
 
 from xrerank.models.serving_recipe import LONG_PASSAGE_MODES, LongPassages
 from xrerank.validation import check_int, is_number
+
+#: What a training run computes in (see ``BaseTrainingConfig.precision``).
+TrainingPrecision = Literal["auto", "fp32", "bf16"]
 
 LOSSES = ("bce", "infonce", "margin_mse", "mse", "lambda")
 # The packaged all-MiniLM-L6-v2 is used when a config names this alias.
@@ -88,7 +91,7 @@ class BaseTrainingConfig:
     allow_pickle_weights: bool = False
     report_to: str = "none"
     run_name: str | None = None
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: TrainingPrecision = "auto"
 
     # The shortest max_length that still leaves the model something to read.
     MIN_MAX_LENGTH: ClassVar[int] = 8
@@ -112,7 +115,7 @@ class BaseTrainingConfig:
         _check_report_to(self.report_to, caller)
         if self.run_name is not None and not isinstance(self.run_name, str):
             raise ValueError(f"{caller} got run_name={self.run_name!r}; expected a string or None.")
-        if self.precision not in ("auto", "fp32", "bf16"):
+        if self.precision not in get_args(TrainingPrecision):
             raise ValueError(f"{caller} got precision={self.precision!r}; expected 'auto', 'fp32' or 'bf16'.")
 
     def _check_positive(self, name: str, *, none_means: str | None = None) -> None:
@@ -163,14 +166,9 @@ class BaseTrainingConfig:
             >>> TrainingConfig(device="cpu", precision="fp32").device_arguments()
             {'use_cpu': True, 'bf16': False}
         """
-        from xrerank.models.loading import resolve_device, resolve_training_precision
-
-        device = resolve_device(self.device)
+        device, bf16 = self._device_and_bf16()
         # transformers refuses bf16 off a GPU unless told the run is on the CPU.
-        return {
-            "use_cpu": device == "cpu",
-            "bf16": resolve_training_precision(self.precision, device=device) == "bf16",
-        }
+        return {"use_cpu": device == "cpu", "bf16": bf16}
 
     def mixed_precision(self) -> AbstractContextManager[Any]:
         """A context that computes in this run's precision: bf16 autocast where it trains in bf16.
@@ -184,12 +182,17 @@ class BaseTrainingConfig:
         """
         import torch
 
-        from xrerank.models.loading import resolve_device, resolve_training_precision
-
-        kind = resolve_device(self.device).split(":")[0]
-        bf16 = resolve_training_precision(self.precision, device=kind) == "bf16"
+        device, bf16 = self._device_and_bf16()
+        kind = device.split(":")[0]
         enabled = kind in ("cpu", "cuda") and bf16
         return torch.autocast(kind if enabled else "cpu", dtype=torch.bfloat16, enabled=enabled)
+
+    def _device_and_bf16(self) -> tuple[str, bool]:
+        """The device this run trains on, and whether it computes in bf16 there."""
+        from xrerank.models.loading import resolve_device, resolve_training_precision
+
+        device = resolve_device(self.device)
+        return device, resolve_training_precision(self.precision, device=device) == "bf16"
 
     @property
     def checkpoint_dir(self) -> Path:
