@@ -15,6 +15,7 @@ Systems, in one run:
   its own validation queries to choose the serving mode and fusion weight), then the saved model as its
   recipe serves it: alone, and fused with the dense score by the recipe's weight. Its ``train_s`` is
   everything ``tune`` does (cold-start examples, mining, both stages, validation).
+  Its ``dev_by_weight`` is dev NDCG@10 at every fusion weight, reported after the fact and never chosen on.
 * ``st-reference``: the sentence-transformers recipe by hand: its ``mine_hard_negatives``
   (5 negatives, labeled pairs, re-embeds the corpus) + ``CrossEncoderTrainer`` + BCE,
   same backbone, same logs, same epochs, the documented settings (lr 2e-5, batch 16,
@@ -752,10 +753,47 @@ def tune_system(
     candidates = {q: dense20[q] for q in dev_qids}
     alone = rerank_run(reranker, queries, candidates, corpus, show_progress=args.progress)
     served = rerank_run(reranker, queries, candidates, corpus, show_progress=args.progress, as_served=True)
+    info["dev_by_weight"] = dev_by_weight(alone, candidates, ctx["qrels"], log_qids)
+    logger.info(
+        "%s on dev by fusion weight (reported, not chosen on): %s",
+        TUNE,
+        ", ".join(f"w={w} {by['all']:.4f}" for w, by in info["dev_by_weight"].items()),
+    )
     return {
         f"{TUNE} alone ({recipe.long_passages})": (alone, info),
         f"{TUNE} as served (+dense, w={recipe.fusion_weight:.2f})": (served, info),
     }
+
+
+def dev_by_weight(
+    alone: dict[str, dict[str, float]],
+    candidates: dict[str, dict[str, float]],
+    qrels: dict[str, dict[str, float]],
+    log_qids: list[str],
+) -> dict[str, dict[str, float]]:
+    """Dev NDCG@10 at every fusion weight, reported after the fact and never chosen on.
+
+    Shows what the weight chosen on tune's validation queries cost or gained on dev, for all dev claims
+    and split by whether a claim's positive is also a positive of a log query (tune's validation split
+    holds out whole groups of queries by positive, so it has none of the first kind).
+    """
+    from xrerank.evaluation.fusion import fuse_runs
+    from xrerank.evaluation.metrics import per_query_metrics
+
+    log_positives = {doc for q in log_qids for doc in qrels[q]}
+    seen = {q for q in alone if set(qrels[q]) & log_positives}
+    subsets = {"all": set(alone), "positive in the log": seen, "positive not in the log": set(alone) - seen}
+    curve: dict[str, dict[str, float]] = {}
+    for step in range(21):
+        weight = step / 20
+        fused = fuse_runs(alone, candidates, weight)
+        per_query = per_query_metrics(fused, {q: qrels[q] for q in alone}, ["ndcg@10"])
+        curve[f"{weight:.2f}"] = {
+            name: round(sum(per_query[q]["ndcg@10"] for q in qids) / len(qids), 4)
+            for name, qids in subsets.items()
+            if qids
+        }
+    return curve
 
 
 def train_xrerank(

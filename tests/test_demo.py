@@ -27,6 +27,7 @@ def test_demo_runs_end_to_end(tmp_path):
     output = "\n".join(lines)
     for step in range(1, 7):
         assert f"[{step}/6]" in output
+    assert "seed 7)" in output  # the seed a user would pass to repeat the run
     # The before/after table names every system and the report is saved as JSON.
     report = json.loads((tmp_path / "report.json").read_text())
     systems = list(report["metrics"])

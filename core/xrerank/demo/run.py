@@ -212,7 +212,8 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         "start on pseudo-queries from the passages, hard negatives mined "
         f"{config.mining_depth} deep from the store, training on {resolve_device(training.device)} "
         f"in {'bf16 mixed precision' if bf16 else 'fp32'} (loss={training.loss}, "
-        f"max_length={training.max_length}, windows), serving choices on held-out log queries"
+        f"max_length={training.max_length}, windows, seed {training.seed}), serving choices on held-out "
+        "log queries"
     )
     result = clock.time(
         "tune",
