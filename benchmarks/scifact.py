@@ -777,17 +777,16 @@ def dev_by_weight(
     and split by whether a claim's positive is also a positive of a log query (tune's validation split
     holds out whole groups of queries by positive, so it has none of the first kind).
     """
-    from xrerank.evaluation.fusion import fuse_runs
+    from xrerank.evaluation.fusion import WEIGHT_GRID, fuse_runs
     from xrerank.evaluation.metrics import per_query_metrics
 
     log_positives = {doc for q in log_qids for doc in qrels[q]}
     seen = {q for q in alone if set(qrels[q]) & log_positives}
     subsets = {"all": set(alone), "positive in the log": seen, "positive not in the log": set(alone) - seen}
+    dev_qrels = {q: qrels[q] for q in alone}
     curve: dict[str, dict[str, float]] = {}
-    for step in range(21):
-        weight = step / 20
-        fused = fuse_runs(alone, candidates, weight)
-        per_query = per_query_metrics(fused, {q: qrels[q] for q in alone}, ["ndcg@10"])
+    for weight in WEIGHT_GRID:
+        per_query = per_query_metrics(fuse_runs(alone, candidates, weight), dev_qrels, ["ndcg@10"])
         curve[f"{weight:.2f}"] = {
             name: round(sum(per_query[q]["ndcg@10"] for q in qids) / len(qids), 4)
             for name, qids in subsets.items()

@@ -21,6 +21,8 @@ from xrerank.validation import is_number
 
 # Equal weights of the two z-normalised signals: where the choice starts without evidence.
 EQUAL_WEIGHTS = 0.5
+# The weights choose_fusion_weight compares unless given a grid: 0 (the retriever) to 1 (the reranker).
+WEIGHT_GRID = tuple(i / 20 for i in range(21))
 
 
 def fuse_runs(reranked: Run, retrieved: Run, weight: float) -> dict[str, dict[str, float]]:
@@ -91,7 +93,7 @@ def choose_fusion_weight(
             f"choose_fusion_weight got standard_errors={standard_errors!r}; expected a number >= 0 "
             "(0 keeps only the weights tied with the best)."
         )
-    weights = [round(float(w), 4) for w in (grid if grid is not None else [i / 20 for i in range(21)])]
+    weights = [round(float(w), 4) for w in (grid if grid is not None else WEIGHT_GRID)]
     per_query = {w: per_query_metrics(fuse_runs(reranked, retrieved, w), qrels, [metric]) for w in weights}
     queries = sorted(per_query[weights[0]])
     if not queries:
