@@ -419,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="Override a TrainingConfig field for every xrerank system (repeatable).",
+        help="Override a TrainingConfig field for every xrerank system, xrerank-tune's log stage included "
+        "(repeatable; e.g. --set precision=fp32).",
     )
     parser.add_argument(
         "--subset-report",
@@ -600,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
 
     mined_cache: dict[int, tuple[list[Any], float]] = {}
     if TUNE in systems:
-        served = tune_system(args, ctx, log_qids, dense20, dev_qids)
+        served = tune_system(args, ctx, log_qids, dense20, dev_qids, overrides)
         for row, (run, info) in served.items():
             runs20[row] = run
             extra[row] = info
@@ -702,12 +703,14 @@ def tune_system(
     log_qids: list[str],
     dense20: dict[str, dict[str, float]],
     dev_qids: list[str],
+    overrides: dict[str, Any],
 ) -> dict[str, tuple[dict[str, dict[str, float]], dict[str, Any]]]:
     """xrerank's row: ``tune`` with its defaults on the whole log, then the model as its recipe serves it.
 
     ``tune`` holds out its own validation queries from the log (by positives) and chooses the serving
     mode and fusion weight there; the dev queries are never seen. Rows: the reranker alone in the
-    recipe's mode, and as served (fused with the dense score by the recipe's weight).
+    recipe's mode, and as served (fused with the dense score by the recipe's weight). ``overrides``
+    (``--set``) change the log stage's settings, e.g. ``precision="fp32"``.
     """
     from xrerank import Reranker
     from xrerank.evaluation.runs import rerank_run
@@ -716,6 +719,7 @@ def tune_system(
     titles, _ = load_titles(ctx["data_dir"])
     log = tune_log(ctx["queries"], ctx["qrels"], log_qids)
     output = Path(args.work_dir) / TUNE
+    settings = {"seed": args.seed if args.tune_seed is None else args.tune_seed, **overrides}
     start = time.perf_counter()
     result = tune(
         ctx["corpus"],
@@ -726,10 +730,7 @@ def tune_system(
             retriever_start_queries=args.retriever_start_queries,
         ),
         training=recipe_training_config(
-            output_dir=str(output),
-            seed=args.seed if args.tune_seed is None else args.tune_seed,
-            overwrite=True,
-            show_progress=args.progress,
+            **settings, output_dir=str(output), overwrite=True, show_progress=args.progress
         ),
         titles=titles,
     )
@@ -738,6 +739,7 @@ def tune_system(
     info = {
         # Everything tune does (cold-start examples, mining, both stages, validation): no less than training.
         "train_s": round(seconds, 1),
+        "settings": settings,
         "recipe": {
             "long_passages": recipe.long_passages,
             "max_length": recipe.max_length,

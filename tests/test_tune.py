@@ -262,6 +262,7 @@ def test_the_command_runs_the_recipe_and_strict_exits_1(tiny_model_dir, tmp_path
     assert main([*args, "--output-dir", str(tmp_path / "cli")]) == 0
     printed = capsys.readouterr().out
     assert f"Saved the tuned reranker to {tmp_path / 'cli'}" in printed
+    assert "Seed 42 (--seed) drew the validation split" in printed
     assert "nothing beat the retriever on validation" in printed
     assert read_recipe(tmp_path / "cli").long_passages in ("truncate", "max_window")
 

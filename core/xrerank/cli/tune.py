@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     except TuneDidNotHelp as exc:
         raise CommandError(f"--strict: {exc}") from exc
     print(f"Saved the tuned reranker to {result.model_path}")
+    # The seed draws the validation split too, so a rerun with another one shows how far results move.
+    print(f"Seed {training.seed} (--seed) drew the validation split, the data order and the fresh head")
     for name, value in result.validation.items():
         print(f"  {name:<48} NDCG@10 {value:.4f}")
     recipe = result.recipe

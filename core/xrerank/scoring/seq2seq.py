@@ -151,7 +151,7 @@ def load_seq2seq_model(
     def build() -> Seq2SeqModel:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-        options = {"trust_remote_code": trust_remote_code, "local_files_only": local}
+        options: dict[str, Any] = {"trust_remote_code": trust_remote_code, "local_files_only": local}
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, **options)
         model = AutoModelForSeq2SeqLM.from_pretrained(name_or_path, **options, **(kwargs or {}))
         return Seq2SeqModel(model, tokenizer)
