@@ -155,6 +155,24 @@ def test_a_fresh_head_is_not_scored_before_training(store, tiny_encoder_dir, tmp
     assert not (tmp_path / "m.retriever-start").exists() and not (tmp_path / "m.cold-start").exists()
 
 
+def test_more_log_epochs_leave_the_start_stages_at_theirs(store, tiny_encoder_dir, tmp_path):
+    """--epochs is the log stage's: the retriever start and the cold start keep their own (1 by default)."""
+    import math
+
+    corpus, _ = _corpus()
+    config = TuneConfig(
+        candidates=5, validation_share=0.25, cold_start="sentences", retriever_start_queries=100
+    )
+    training = _training(tiny_encoder_dir, tmp_path / "m", max_steps=None, epochs=2.0)
+    result = tune(corpus, store, _log(corpus), config, training=training)
+
+    info = json.loads((result.model_path / "xrerank_training.json").read_text(encoding="utf-8"))
+    for stage in ("retriever_start_stage", "cold_start_stage"):
+        assert info[stage]["steps"] == math.ceil(info[stage]["rows"] / training.batch_size), stage
+    with pytest.raises(ValueError, match="retriever_start_epochs"):
+        TuneConfig(retriever_start_epochs=0)
+
+
 def test_the_cold_start_uses_what_the_corpus_offers() -> None:
     from xrerank.training.tune import _cold_start_kinds
 

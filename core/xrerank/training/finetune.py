@@ -86,6 +86,7 @@ def finetune(
     callbacks: list[Any] | None = None,
     measure_before: bool = True,
     retriever_start: Sequence[TrainingExample] | None = None,
+    retriever_start_epochs: float = 1.0,
     retriever_start_config: TrainingConfig | None = None,
 ) -> Path:
     """Fine-tune a reranker, measure it before and after, save it with a model card.
@@ -116,8 +117,11 @@ def finetune(
         retriever_start: Examples scored by the user's retriever
             (:func:`xrerank.mining.retriever_start.retriever_scored_examples`), trained on before
             everything else, so a fresh head learns to rank like the retriever first.
+        retriever_start_epochs: Epochs of the retriever start (when ``retriever_start_config`` is not
+            given), so that more log epochs do not also lengthen it.
         retriever_start_config: Settings of that stage (margin-MSE on the retriever's margins); by
-            default ``config`` with ``loss="margin_mse"`` and as many negatives as the examples hold.
+            default ``config`` with ``loss="margin_mse"``, as many negatives as the examples hold and
+            ``retriever_start_epochs``.
 
     Returns:
         The model directory: a plain sentence-transformers CrossEncoder with ``README.md``
@@ -143,7 +147,9 @@ def finetune(
     stages: dict[str, TrainResult] = {}
     if retriever_start:
         width = min(len(example.negatives) for example in retriever_start)
-        stage_config = retriever_start_config or replace(config, loss="margin_mse", num_negatives=width)
+        stage_config = retriever_start_config or replace(
+            config, loss="margin_mse", num_negatives=width, epochs=retriever_start_epochs
+        )
         stages["retriever_start"] = _train_stage(
             "retriever-start", retriever_start, stage_config, config, model, fresh_head, callbacks
         )

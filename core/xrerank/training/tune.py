@@ -99,6 +99,8 @@ class TuneConfig:
             ranking at random (the demo: 608 pseudo-queries), a large one teaches it (SciFact:
             10,366, where the retriever start lowered validation); see docs/tune.md. A start model
             that already ranks never takes it.
+        retriever_start_epochs: Passes over the retriever start's queries (the log stage's
+            ``epochs`` do not change it).
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
@@ -117,6 +119,7 @@ class TuneConfig:
     cold_start_negatives: int = 2
     cold_start_epochs: float = 1.0
     retriever_start_queries: int = 1000
+    retriever_start_epochs: float = 1.0
     mining_depth: int = 200
     validation_share: float = 0.1
     candidates: int = 20
@@ -141,6 +144,13 @@ class TuneConfig:
         )
         check_int(
             self.retriever_start_queries, caller="TuneConfig", name="retriever_start_queries", minimum=0
+        )
+        check_number(
+            self.retriever_start_epochs,
+            caller="TuneConfig",
+            name="retriever_start_epochs",
+            minimum=0,
+            exclusive_minimum=True,
         )
         check_int(self.mining_depth, caller="TuneConfig", name="mining_depth")
         check_number(
@@ -304,6 +314,7 @@ def tune(
         callbacks=callbacks,
         measure_before=not fresh_head,
         retriever_start=start or None,
+        retriever_start_epochs=config.retriever_start_epochs,
     )
     info = json.loads((Path(model_path) / INFO_FILE).read_text(encoding="utf-8"))
     result = TuneResult(
