@@ -33,19 +33,13 @@ Run = dict[str, dict[str, float]]
 
 def demo_sets(seed: int) -> tuple[Any, Any, dict[str, str]]:
     """tune's validation set and the held-out set (dense top-20), with the demo's passages."""
-    from sentence_transformers import SentenceTransformer
+    from fusion_rule import demo_store
 
-    from xrerank.demo.domain import load_demo_eval, load_demo_log_path, load_demo_passages
+    from xrerank.demo.domain import load_demo_eval, load_demo_log_path
     from xrerank.evaluation.eval_set import EvalSet
-    from xrerank.mining import EmbeddingSource
-    from xrerank.training.start_model import resolve_base_model
     from xrerank.training.tune import held_out_validation
 
-    passages = load_demo_passages()
-    documents = {p.id: f"{p.title}\n{p.text}" for p in passages}
-    encoder = SentenceTransformer(resolve_base_model("minilm"), device="cpu")
-    vectors = encoder.encode(list(documents.values()), normalize_embeddings=True, batch_size=64)
-    store = EmbeddingSource(vectors, list(documents.values()), ids=list(documents), query_encoder=encoder)
+    store, documents = demo_store()
     validation = held_out_validation(store, load_demo_log_path(), seed=seed)
     held_out = load_demo_eval()
     queries = {q["query_id"]: q["query"] for q in held_out}
@@ -167,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'fusion':<64} {'validation':>10} {'held-out':>10} {'Δ held-out':>11}")
     served_held = ndcg(rows[1][2], "held-out")
     for name, val_run, held_run in rows:
-        value, delta = ndcg(held_run, "held-out"), 100 * (ndcg(held_run, "held-out") - served_held)
+        value = ndcg(held_run, "held-out")
+        delta = 100 * (value - served_held)
         print(f"{name:<64} {ndcg(val_run, 'validation'):>10.4f} {value:>10.4f} {delta:>+11.2f}")
     return 0
 

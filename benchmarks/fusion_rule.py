@@ -40,19 +40,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 Rule = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], float]
 
 
-def demo_validation(seed: int) -> Any:
+def demo_store() -> tuple[Any, dict[str, str]]:
+    """The demo's passages (``{id: title + text}``, as ``xrerank demo`` indexes them) in a MiniLM store."""
     from sentence_transformers import SentenceTransformer
 
-    from xrerank.demo.domain import load_demo_log_path, load_demo_passages
+    from xrerank.demo.domain import load_demo_passages
     from xrerank.mining import EmbeddingSource
     from xrerank.training.start_model import resolve_base_model
-    from xrerank.training.tune import held_out_validation
 
-    passages = load_demo_passages()
-    texts = [f"{p.title}\n{p.text}" for p in passages]
+    documents = {p.id: f"{p.title}\n{p.text}" for p in load_demo_passages()}
+    texts = list(documents.values())
     encoder = SentenceTransformer(resolve_base_model("minilm"), device="cpu")
     vectors = encoder.encode(texts, normalize_embeddings=True, batch_size=64)
-    store = EmbeddingSource(vectors, texts, ids=[p.id for p in passages], query_encoder=encoder)
+    return EmbeddingSource(vectors, texts, ids=list(documents), query_encoder=encoder), documents
+
+
+def demo_validation(seed: int) -> Any:
+    from xrerank.demo.domain import load_demo_log_path
+    from xrerank.training.tune import held_out_validation
+
+    store, _ = demo_store()
     return held_out_validation(store, load_demo_log_path(), seed=seed)
 
 
