@@ -24,8 +24,11 @@ Rows:
   the teacher's training (the same log and seed as ``benchmarks/scifact.py``), so the teacher's scores
   there are predictions, not memory; the students never train on them, and dev is never used;
 * stacked: the student and the cascade on the best backend path;
-* for a model served by windows, a cascade without a student: the model's own first tokens (one pass
-  per candidate) pick the shortlist that its windows rank, on torch and on the stacked paths.
+* for a model served by windows, two ways without a student, on torch and on the stacked paths: the
+  model scores only the fewest windows of each long passage that share the most query words
+  (``Reranker(max_windows=m)``, ``m`` chosen on the validation queries by
+  :func:`xrerank.evaluation.window_choice.choose_max_windows`); and a cascade whose cheap stage is the
+  model's own first tokens (one pass per candidate), picking the shortlist its windows rank.
 
 A cascade whose validation queries keep all 20 candidates is not timed (it would run the full model
 on every candidate plus the cheap stage); the line under the table says so. Each row's figures are
@@ -205,6 +208,7 @@ def main() -> None:
 
     from xrerank import CascadeReranker, Reranker
     from xrerank.evaluation.shortlist_choice import choose_shortlist
+    from xrerank.evaluation.window_choice import choose_max_windows
     from xrerank.examples import TrainingExample
     from xrerank.mining.cold_start import pseudo_query_examples, sample_documents
     from xrerank.models.backend_candidates import candidate_paths, cpu_features
@@ -366,6 +370,14 @@ def main() -> None:
         )
     )
     full_for_choice = Reranker(model, device="cpu", cache_size=200_000, **served_as)
+    # The full model on torch and on each stacked path: (label, folder, Reranker options, portable).
+    served_paths = [
+        ("torch fp32", model, {}, True),
+        *[
+            (path.label, str(folders[path.label]), {"model_kwargs": served_options(path)}, path.portable)
+            for path in stack_paths
+        ],
+    ]
     untimed: list[str] = []  # cascades left out, and why (printed under the table)
 
     def worth_timing(choice: Any, cheap_stage: str) -> bool:
@@ -429,6 +441,39 @@ def main() -> None:
                     reranker_row(f"stacked: cascade k={k} on {path.label}", stacked, portable=path.portable)
                 )
     if windowed:
+        # No student: the windows sharing the most query words (no forward pass to pick them) are the
+        # only ones the model scores; how many, chosen on the validation queries.
+        windows = choose_max_windows(
+            Reranker(model, device="cpu", max_windows=None, **served_as),
+            validation_set,
+            tolerance=args.tolerance,
+            standard_errors=args.shortlist_standard_errors,
+        )
+        logger.info(
+            "fewest windows: %s chosen on %d validation queries (%s; every window %.4f)",
+            windows.max_windows,
+            windows.queries,
+            windows.by_count,
+            windows.every_window,
+        )
+        if windows.max_windows is None:
+            untimed.append("fewest windows: validation kept every window, so no rows")
+        else:
+            for label, folder, options, portable in served_paths:
+                rows.append(
+                    reranker_row(
+                        f"{windows.max_windows} window(s) per passage by query words, {label}",
+                        Reranker(
+                            folder,
+                            device="cpu",
+                            cache_size=0,
+                            max_windows=windows.max_windows,
+                            **options,
+                            **served_as,
+                        ),
+                        portable=portable,
+                    )
+                )
         # No student at all: the model's own first tokens (one pass per candidate) pick the
         # shortlist its windows (several passes per candidate) then rank.
         own_first = choose_shortlist(
@@ -440,18 +485,7 @@ def main() -> None:
         )
         logger.info("own first tokens: shortlist %d (%s)", own_first.shortlist, own_first.by_size)
         if worth_timing(own_first, "own first tokens"):
-            for label, folder, options, portable in [
-                ("torch fp32", model, {}, True),
-                *[
-                    (
-                        path.label,
-                        str(folders[path.label]),
-                        {"model_kwargs": served_options(path)},
-                        path.portable,
-                    )
-                    for path in stack_paths
-                ],
-            ]:
+            for label, folder, options, portable in served_paths:
                 cascade = CascadeReranker(
                     Reranker(folder, device="cpu", cache_size=0, **options, **served_as),
                     Reranker(

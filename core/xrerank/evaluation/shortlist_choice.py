@@ -90,6 +90,32 @@ def loss_bound(full: Sequence[float], cascade: Sequence[float], standard_errors:
     return statistics.fmean(losses) + standard_errors * standard_error(losses)
 
 
+def judged_queries(eval_set: EvalSet, *, caller: str) -> list[str]:
+    """The query ids of ``eval_set`` with candidates and a relevant document; raises when there are none."""
+    judged = [q for q in eval_set.queries if eval_set.candidates.get(q) and eval_set.qrels.get(q)]
+    if not judged:
+        raise ValueError(
+            f"{caller} got validation queries without candidates or relevant documents; pass an "
+            "EvalSet of held-out queries with their retriever candidates and qrels."
+        )
+    return judged
+
+
+def served_metric_per_query(
+    reranker: Any, eval_set: EvalSet, judged: Sequence[str], metric: str, *, fuse: bool
+) -> list[float]:
+    """``metric`` of each judged query as ``reranker.rank`` orders its candidates (fused when ``fuse``)."""
+    values = []
+    for qid in judged:
+        ids = list(eval_set.candidates[qid])
+        texts = [eval_set.documents[doc] for doc in ids]
+        retriever = [float(eval_set.candidates[qid][doc]) for doc in ids] if fuse else None
+        ranked = reranker.rank(eval_set.queries[qid], texts, retriever_scores=retriever)
+        order = {ids[item.index]: float(len(ranked) - rank) for rank, item in enumerate(ranked)}
+        values.append(query_metric(metric, order, eval_set.qrels[qid]))
+    return values
+
+
 def choose_shortlist(
     full: Any,
     cheap: Any,
@@ -124,31 +150,15 @@ def choose_shortlist(
     check_number(standard_errors, caller="choose_shortlist", name="standard_errors", minimum=0)
     for size in sizes:
         check_int(size, caller="choose_shortlist", name="sizes[...]", minimum=1)
-    judged = [q for q in eval_set.queries if eval_set.candidates.get(q) and eval_set.qrels.get(q)]
-    if not judged:
-        raise ValueError(
-            "choose_shortlist got validation queries without candidates or relevant documents; pass an "
-            "EvalSet of held-out queries with their retriever candidates and qrels."
-        )
+    judged = judged_queries(eval_set, caller="choose_shortlist")
     largest = max(len(eval_set.candidates[q]) for q in judged)
     tried = sorted({size for size in sizes if size < largest} | {largest})
     fuse = eval_set.has_retriever_scores and getattr(full, "fusion_weight", None) is not None
-
-    def per_query(reranker: Any) -> list[float]:
-        values = []
-        for qid in judged:
-            ids = list(eval_set.candidates[qid])
-            texts = [eval_set.documents[doc] for doc in ids]
-            retriever = [float(eval_set.candidates[qid][doc]) for doc in ids] if fuse else None
-            ranked = reranker.rank(eval_set.queries[qid], texts, retriever_scores=retriever)
-            order = {ids[item.index]: float(len(ranked) - rank) for rank, item in enumerate(ranked)}
-            values.append(query_metric(metric, order, eval_set.qrels[qid]))
-        return values
-
-    full_values = per_query(full)
+    full_values = served_metric_per_query(full, eval_set, judged, metric, fuse=fuse)
     by_size: dict[int, float] = {}
     for size in tried:
-        values = per_query(CascadeReranker(full, cheap, shortlist=size))
+        cascade = CascadeReranker(full, cheap, shortlist=size)
+        values = served_metric_per_query(cascade, eval_set, judged, metric, fuse=fuse)
         by_size[size] = statistics.fmean(values)
         if loss_bound(full_values, values, standard_errors) <= tolerance:
             break

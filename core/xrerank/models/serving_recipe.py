@@ -61,6 +61,9 @@ class ServingRecipe:
             :func:`xrerank.models.backend_choice.choose_backend` (``xrerank export --backend auto``):
             ``backend``, ``file_name``, ``quantize``, ``precision`` (``"fp32"`` or ``"bf16"``
             compute), ``threads`` and ``batch_size``, plus the measurements. None: not measured.
+        max_windows: With ``long_passages="max_window"``, score at most this many windows of a long
+            passage, those that share the query's rarer words
+            (:mod:`xrerank.scoring.window_shortlist`); None scores every window.
         cascade: A cheap first stage to serve in front of this model
             (:class:`xrerank.scoring.cascade.CascadeReranker`): ``cheap`` (a reranker spec; a
             relative path is relative to the model directory) and ``shortlist`` (candidates the
@@ -76,6 +79,7 @@ class ServingRecipe:
     validation: dict[str, Any] | None = None
     backend: dict[str, Any] | None = None
     cascade: dict[str, Any] | None = None
+    max_windows: int | None = None
 
     def __post_init__(self) -> None:
         check_int(self.max_length, caller="ServingRecipe", name="max_length", minimum=8, optional=True)
@@ -94,6 +98,7 @@ class ServingRecipe:
             maximum=1,
             optional=True,
         )
+        check_int(self.max_windows, caller="ServingRecipe", name="max_windows", minimum=1, optional=True)
         if self.fusion_evidence not in ("score", "rank"):
             raise ValueError(
                 f"ServingRecipe got fusion_evidence={self.fusion_evidence!r}; expected 'score' or 'rank'."

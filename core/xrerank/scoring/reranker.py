@@ -24,6 +24,7 @@ from xrerank.models.serving_recipe import (
 from xrerank.scoring.base import RerankerBase
 from xrerank.scoring.micro_batching import MicroBatcher, MicroBatching
 from xrerank.scoring.score_cache import ScoreCache, pair_key
+from xrerank.scoring.window_shortlist import shortlist_windows
 from xrerank.scoring.windows import MIN_WINDOW_TOKENS, WindowPlan, plan_windows
 from xrerank.validation import check_int, check_number, check_pairs
 
@@ -48,6 +49,7 @@ class RerankerStats:
         duplicate_pairs: Repeats of a pair within one call, scored once.
         truncated_pairs: Scored pairs longer than ``max_length`` tokens, cut to fit.
         split_passages: Passages cut into several windows (``long_passages="max_window"``).
+        skipped_windows: Windows left unscored by ``max_windows``.
         batches: Forward passes run.
         non_finite_scores: Scores that came out NaN or infinite (they rank last; see
             :mod:`xrerank.scoring.ranking`).
@@ -60,6 +62,7 @@ class RerankerStats:
     duplicate_pairs: int = 0
     truncated_pairs: int = 0
     split_passages: int = 0
+    skipped_windows: int = 0
     batches: int = 0
     non_finite_scores: int = 0
 
@@ -85,6 +88,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
             ``"max_window"`` cuts a passage that does not fit into windows of whole
             sentences, scores each and keeps the best (:mod:`xrerank.scoring.windows`): the
             whole passage counts, at one forward pass per window.
+        max_windows: With ``"max_window"``, score only this many windows of a long passage, those
+            sharing the most query words (:mod:`xrerank.scoring.window_shortlist`); None: every one.
         activation: ``"sigmoid"`` maps scores into [0, 1]; None returns raw logits.
         cache_size: Entries in the score cache; 0 disables it.
         trust_remote_code: Allow custom modelling code from the hub. Off by default.
@@ -107,7 +112,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
             scores (``retriever_scores=``): ``w * z(reranker) + (1 - w) * z(retriever)`` per query
             (:mod:`xrerank.scoring.fusion`). None ranks by the reranker alone.
 
-    ``max_length``, ``long_passages``, ``activation`` and ``fusion_weight`` default to the serving
+    ``max_length``, ``long_passages``, ``max_windows``, ``activation`` and ``fusion_weight`` default
+    to the serving
     recipe saved with a local model (:mod:`xrerank.models.serving_recipe`, written by
     :func:`xrerank.training.tune`), so a tuned model is served the way it was validated; without
     a recipe they are None (the model's limit), ``"truncate"``, ``"sigmoid"`` and None. Explicit
@@ -133,6 +139,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         "model_kwargs",
         "dtype",
         "long_passages",
+        "max_windows",
         "_truncation_chosen",
         "recipe",
         "fusion_weight",
@@ -157,6 +164,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         allow_pickle_weights: bool = False,
         long_passages: LongPassages = FROM_RECIPE,
         fusion_weight: float | None = FROM_RECIPE,
+        max_windows: int | None = FROM_RECIPE,
     ) -> None:
         # Truncation asked for by name is not worth a warning; one that comes by default is.
         truncation_chosen = long_passages == "truncate"
@@ -169,6 +177,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
             activation=activation,
             long_passages=long_passages,
             fusion_weight=fusion_weight,
+            max_windows=max_windows,
         )
         max_length, activation, long_passages = (
             served["max_length"],
@@ -206,6 +215,9 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         self.model_kwargs = {**served_options, **dict(model_kwargs or {})}
         self.dtype = dtype
         self.long_passages: LongPassages = long_passages
+        self.max_windows: int | None = check_int(
+            served["max_windows"], caller="Reranker", name="max_windows", minimum=1, optional=True
+        )
         self._truncation_chosen = truncation_chosen
         self.recipe: ServingRecipe | None = recipe
         self.fusion_weight: float | None = check_number(
@@ -324,8 +336,9 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         assert self._max_length is not None
         with self._model_lock:  # the fast tokenizer is not safe to share between threads
             plan = plan_windows(model.tokenizer, pairs, self._max_length)
-        self._count(split_passages=plan.split_passages)
-        return plan
+        kept = shortlist_windows(plan, self.max_windows)  # every window when None
+        self._count(split_passages=plan.split_passages, skipped_windows=len(plan.pairs) - len(kept.pairs))
+        return kept
 
     def _scores_now(self, pairs: list[tuple[str, str]]) -> list[float]:
         """Raw scores for a synchronous caller, shared with concurrent callers when batching."""

@@ -15,6 +15,7 @@ from xrerank.evaluation.eval_set import EvalSet
 from xrerank.evaluation.fusion import choose_fusion_weight, fuse_runs
 from xrerank.evaluation.metrics import evaluate_run, per_query_metrics, standard_error
 from xrerank.evaluation.runs import rerank_run
+from xrerank.evaluation.window_choice import choose_max_windows
 from xrerank.models.serving_recipe import RECIPE_FILE, LongPassages, ServingRecipe
 from xrerank.training.config import TrainingConfig
 
@@ -29,8 +30,9 @@ def choose_serving(
     retriever: str,
     *,
     fusion_standard_errors: float = 2.0,
+    window_shortlist: bool = False,
 ) -> tuple[ServingRecipe, dict[str, float], bool]:
-    """The serving mode and fusion weight chosen on the validation queries, and the evidence.
+    """The serving mode, fusion weight and window count chosen on the validation queries, and the evidence.
 
     The model is served the way it was trained unless another mode is *clearly* better on
     validation: its fused NDCG@10 must beat the trained mode's by more than two standard errors of
@@ -38,7 +40,10 @@ def choose_serving(
     windows-trained model read by its first tokens loses (SciFact: 0.643 vs 0.703 NDCG@10).
     The fusion weight is :func:`~xrerank.evaluation.fusion.choose_fusion_weight`'s, shrunk towards
     equal weights for the same reason. When no weight above 0 (the reranker alone included) beats
-    the retriever on validation, the recipe keeps the retriever's order.
+    the retriever on validation, the recipe keeps the retriever's order. Served by windows, with
+    ``window_shortlist``, the recipe scores only the fewest windows per long passage that rank the
+    validation queries within half an NDCG@10 point of every window
+    (:func:`~xrerank.evaluation.window_choice.choose_max_windows`).
     """
     from xrerank.scoring.reranker import Reranker
 
@@ -78,6 +83,16 @@ def choose_serving(
     # Does the reranker add anything here, alone or fused at any weight? The weight served is the
     # one chosen for new queries, which may score a little under the best on these.
     beats = best_reranked[mode] > retriever_score
+    windows = None
+    if window_shortlist and mode == "max_window" and beats:
+        served = Reranker(
+            model,
+            max_length=training.max_length,
+            activation="sigmoid",
+            long_passages=mode,
+            fusion_weight=weight,
+        )
+        windows = choose_max_windows(served, validation, metric=METRIC)
     recipe = ServingRecipe(
         max_length=training.max_length,
         long_passages=mode,
@@ -86,7 +101,13 @@ def choose_serving(
         fusion_weight=weight if beats else 0.0,
         fusion_evidence="score",
         retriever=retriever,
-        validation={"queries": len(validation.queries), "metric": METRIC, "scores": scores},
+        validation={
+            "queries": len(validation.queries),
+            "metric": METRIC,
+            "scores": scores,
+            **({"windows": windows.record()} if windows else {}),
+        },
+        max_windows=windows.max_windows if windows else None,
     )
     return recipe, scores, beats
 
@@ -138,6 +159,21 @@ def append_to_card(
         "these queries (within `fusion_standard_errors` standard errors): the best of 21 weights on a few "
         "dozen queries is mostly noise.",
     ]
+    windows = (recipe.validation or {}).get("windows")
+    if windows:
+        chosen = windows["max_windows"]
+        lines += [
+            "",
+            (
+                f"Each long passage is scored by its {chosen} best window(s) by shared query words, not "
+                f"every window (`max_windows`): {windows['by_count'][str(chosen)]:.4f} against "
+                f"{windows['every_window']:.4f} with every window, {windows['windows_scored']:.0%} of the "
+                "windows scored."
+                if chosen
+                else "Every window of a long passage is scored: scoring fewer lost more than "
+                f"{windows['tolerance'] * 100:g} {METRIC} points on these queries."
+            ),
+        ]
     if not beats:
         lines += [
             "",
