@@ -24,11 +24,14 @@ Rows:
   the teacher's training (the same log and seed as ``benchmarks/scifact.py``), so the teacher's scores
   there are predictions, not memory; the students never train on them, and dev is never used;
 * stacked: the student and the cascade on the best backend path;
-* for a model served by windows, two ways without a student, on torch and on the stacked paths: the
+* for a model served by windows, three ways without a student, on torch and on the stacked paths: the
   model scores only the fewest windows of each long passage that share the most query words
   (``Reranker(max_windows=m)``, ``m`` chosen on the validation queries by
-  :func:`xrerank.evaluation.window_choice.choose_max_windows`); and a cascade whose cheap stage is the
-  model's own first tokens (one pass per candidate), picking the shortlist its windows rank.
+  :func:`xrerank.evaluation.window_choice.choose_max_windows`); the same with the windows picked by
+  sentence vectors of the retriever's encoder (``window_picker=SentenceVectorPicker(encoder)``, the
+  ranked passages indexed before timing, as a corpus is indexed for its retriever); and a cascade
+  whose cheap stage is the model's own first tokens (one pass per candidate), picking the shortlist
+  its windows rank.
 
 A cascade whose validation queries keep all 20 candidates is not timed (it would run the full model
 on every candidate plus the cheap stage); the line under the table says so. Each row's figures are
@@ -215,6 +218,7 @@ def main() -> None:
     from xrerank.models.backend_choice import choose_backend, export_fastest
     from xrerank.models.export import export_model
     from xrerank.models.serving_recipe import read_recipe
+    from xrerank.scoring.window_vectors import SentenceVectorPicker
     from xrerank.scoring.windows import plan_windows
     from xrerank.training.distill_reranker import RerankerDistillationConfig, distill_reranker
     from xrerank.training.tune import held_out_validation
@@ -440,34 +444,49 @@ def main() -> None:
                 rows.append(
                     reranker_row(f"stacked: cascade k={k} on {path.label}", stacked, portable=path.portable)
                 )
+    picker = None
     if windowed:
-        # No student: the windows sharing the most query words (no forward pass to pick them) are the
-        # only ones the model scores; how many, chosen on the validation queries.
-        windows = choose_max_windows(
-            Reranker(model, device="cpu", max_windows=None, **served_as),
-            validation_set,
-            tolerance=args.tolerance,
-            standard_errors=args.shortlist_standard_errors,
-        )
+        # No student: each long passage's windows are picked without a forward pass of the model,
+        # by the query words they share or by sentence vectors of the retriever's encoder indexed
+        # ahead of time (as the corpus is for the retriever: not timed), and the model scores only
+        # the fewest that keep validation's NDCG@10.
+        picker = SentenceVectorPicker(encoder, batch_size=64)
+        started = time.perf_counter()
+        ranked = {d for q in [*dev, *train[:2]] for d in (dev_run | train_run)[q]}
+        picker.index([corpus[d] for d in sorted(ranked)] + list(validation_set.documents.values()))
         logger.info(
-            "fewest windows: %s chosen on %d validation queries (%s; every window %.4f)",
-            windows.max_windows,
-            windows.queries,
-            windows.by_count,
-            windows.every_window,
+            "indexed %d sentences in %.0f s (index time, not in any row)",
+            picker.indexed_sentences,
+            time.perf_counter() - started,
         )
-        if windows.max_windows is None:
-            untimed.append("fewest windows: validation kept every window, so no rows")
-        else:
+        for picked_by, window_picker in (("query words", None), ("sentence vectors", picker)):
+            windows = choose_max_windows(
+                Reranker(model, device="cpu", max_windows=None, window_picker=window_picker, **served_as),
+                validation_set,
+                tolerance=args.tolerance,
+                standard_errors=args.shortlist_standard_errors,
+            )
+            logger.info(
+                "fewest windows by %s: %s chosen on %d validation queries (%s; every window %.4f)",
+                picked_by,
+                windows.max_windows,
+                windows.queries,
+                windows.by_count,
+                windows.every_window,
+            )
+            if windows.max_windows is None:
+                untimed.append(f"fewest windows by {picked_by}: validation kept every window, so no rows")
+                continue
             for label, folder, options, portable in served_paths:
                 rows.append(
                     reranker_row(
-                        f"{windows.max_windows} window(s) per passage by query words, {label}",
+                        f"{windows.max_windows} window(s) per passage by {picked_by}, {label}",
                         Reranker(
                             folder,
                             device="cpu",
                             cache_size=0,
                             max_windows=windows.max_windows,
+                            window_picker=window_picker,
                             **options,
                             **served_as,
                         ),
@@ -549,8 +568,9 @@ def main() -> None:
         f"{ndcg10({q: list(dev_run[q]) for q in dev}, qrels):.2f}"
     )
     print(f"backend choice (sample of {len(sample)} training queries):\n{choice.summary()}")
+    width = max(len(row.name) for row in rows) + 2
     print(
-        f"\n{'row':<66}{'portable':>9}{'cand/s':>9}{'x base':>8}{'NDCG@10':>9}{'Δ pts':>8}"
+        f"\n{'row':<{width}}{'portable':>9}{'cand/s':>9}{'x base':>8}{'NDCG@10':>9}{'Δ pts':>8}"
         f"{'p50 ms':>8}{'p95 ms':>8}"
     )
     results = []
@@ -561,7 +581,7 @@ def main() -> None:
         p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
         results.append((row, rate / base_rate, quality - base_ndcg))
         print(
-            f"{row.name:<66}{'yes' if row.portable else 'no':>9}{rate:>9.1f}{rate / base_rate:>8.2f}"
+            f"{row.name:<{width}}{'yes' if row.portable else 'no':>9}{rate:>9.1f}{rate / base_rate:>8.2f}"
             f"{quality:>9.2f}"
             f"{quality - base_ndcg:>+8.2f}{statistics.median(ms):>8.1f}{p95:>8.1f}"
         )
@@ -576,6 +596,8 @@ def main() -> None:
     # Rows whose export changed the ranking are shown for reference; xrerank never serves them.
     for line in untimed:
         print(f"not timed: {line}")
+    if picker is not None:  # every sentence came from the index: the rows paid for queries only
+        print(f"sentences embedded while ranking (not indexed ahead): {picker.encoded_at_query_time}")
     speedy = [r for r in results[1:] if "not choosable" not in r[0].name]
     print(f"\ntarget: stacked best >= 8x at <= {MAX_LOSS} points lost: {best_of(speedy)}")
     print(

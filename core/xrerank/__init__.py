@@ -46,6 +46,7 @@ from xrerank.scoring import (
     PairwiseReranker,
     RankedItem,
     Reranker,
+    SentenceVectorPicker,
     Seq2SeqReranker,
 )
 from xrerank.scoring.remote import RemoteReranker
@@ -66,6 +67,7 @@ __all__ = [
     "RankedItem",
     "RemoteReranker",
     "Reranker",
+    "SentenceVectorPicker",
     "Seq2SeqReranker",
     "TrainingConfig",
     "TrainingExample",

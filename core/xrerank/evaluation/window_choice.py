@@ -1,9 +1,10 @@
 """How many windows of a long passage a reranker served by windows must score: chosen on validation.
 
 ``Reranker(max_windows=m)`` scores only the ``m`` windows of each long passage that share the
-most of the query's rarer words (:mod:`xrerank.scoring.window_shortlist`), one forward pass each
-instead of one per window. :func:`choose_max_windows` ranks held-out queries as served (fused
-with the retriever when the reranker has a fusion weight) with every window scored and with each
+most of the query's rarer words (:mod:`xrerank.scoring.window_shortlist`), or that its
+``window_picker``'s sentence vectors rank first (:mod:`xrerank.scoring.window_vectors`), one
+forward pass each instead of one per window. :func:`choose_max_windows` ranks held-out queries as
+served (fused with the retriever when the reranker has a fusion weight) with every window scored and with each
 ``m``, smallest first, and keeps the smallest whose loss stays within ``tolerance`` at its upper
 bound (the mean per-query loss plus ``standard_errors`` standard errors: the rule of
 :func:`~xrerank.evaluation.shortlist_choice.choose_shortlist`). Every window is scored once:
@@ -44,6 +45,7 @@ class WindowChoice:
         tolerance: How far below every window the choice may score.
         queries: Validation queries used.
         standard_errors: Standard errors of the per-query losses added to their mean.
+        picked_by: What ranked the windows: ``"query words"`` or the picker's encoder.
     """
 
     max_windows: int | None
@@ -54,6 +56,7 @@ class WindowChoice:
     tolerance: float = 0.005
     queries: int = 0
     standard_errors: float = 2.0
+    picked_by: str = "query words"
 
     def record(self) -> dict[str, Any]:
         """The evidence as a JSON-ready dict (the serving recipe's validation record keeps it).
@@ -71,6 +74,7 @@ class WindowChoice:
             "tolerance": self.tolerance,
             "standard_errors": self.standard_errors,
             "queries": self.queries,
+            "picked_by": self.picked_by,
         }
 
 
@@ -86,8 +90,9 @@ def choose_max_windows(
     """The fewest windows per long passage that rank ``eval_set`` within ``tolerance`` of every window.
 
     Args:
-        reranker: A :class:`xrerank.Reranker` served by windows (``long_passages="max_window"``).
-            It is not changed: a private reranker on the same loaded model does the scoring.
+        reranker: A :class:`xrerank.Reranker` served by windows (``long_passages="max_window"``),
+            with the ``window_picker`` to try (None: the query words). It is not changed: a private
+            reranker on the same loaded model and picker does the scoring.
         eval_set: Validation queries with their candidates and judgments; never the queries you report.
         counts: Window counts to try, smallest first.
         tolerance: Metric drop allowed, as a fraction (0.005 = half an NDCG@10 point).
@@ -122,6 +127,7 @@ def choose_max_windows(
         long_passages="max_window",
         fusion_weight=reranker.fusion_weight,
         max_windows=None,
+        window_picker=reranker.window_picker,
         cache_size=1_000_000,
     )
     every = served_metric_per_query(scorer, eval_set, judged, metric, fuse=fuse)
@@ -145,4 +151,5 @@ def choose_max_windows(
         tolerance=tolerance,
         queries=len(judged),
         standard_errors=standard_errors,
+        picked_by=getattr(reranker.window_picker, "encoder_name", "query words"),
     )

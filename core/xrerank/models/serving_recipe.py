@@ -64,6 +64,9 @@ class ServingRecipe:
         max_windows: With ``long_passages="max_window"``, score at most this many windows of a long
             passage, those that share the query's rarer words
             (:mod:`xrerank.scoring.window_shortlist`); None scores every window.
+        window_picker: With ``max_windows``, the bi-encoder (name or path) whose sentence vectors
+            pick the windows instead of the query words
+            (:class:`xrerank.scoring.window_vectors.SentenceVectorPicker`); None: the query words.
         cascade: A cheap first stage to serve in front of this model
             (:class:`xrerank.scoring.cascade.CascadeReranker`): ``cheap`` (a reranker spec; a
             relative path is relative to the model directory) and ``shortlist`` (candidates the
@@ -80,6 +83,7 @@ class ServingRecipe:
     backend: dict[str, Any] | None = None
     cascade: dict[str, Any] | None = None
     max_windows: int | None = None
+    window_picker: str | None = None
 
     def __post_init__(self) -> None:
         check_int(self.max_length, caller="ServingRecipe", name="max_length", minimum=8, optional=True)
@@ -99,6 +103,12 @@ class ServingRecipe:
             optional=True,
         )
         check_int(self.max_windows, caller="ServingRecipe", name="max_windows", minimum=1, optional=True)
+        picker = self.window_picker
+        if picker is not None and not (isinstance(picker, str) and picker):
+            raise ValueError(
+                f"ServingRecipe got window_picker={self.window_picker!r}; expected the name or path of "
+                "a sentence-transformers bi-encoder, or None (pick windows by query words)."
+            )
         if self.fusion_evidence not in ("score", "rank"):
             raise ValueError(
                 f"ServingRecipe got fusion_evidence={self.fusion_evidence!r}; expected 'score' or 'rank'."

@@ -16,6 +16,7 @@ from xrerank.scoring.protocol import RerankerProtocol
 from xrerank.scoring.ranking import RankedItem
 from xrerank.scoring.reranker import Reranker, RerankerStats
 from xrerank.scoring.seq2seq import Seq2SeqModel, Seq2SeqReranker
+from xrerank.scoring.window_vectors import SentenceVectorPicker
 
 __all__ = [
     "CascadeReranker",
@@ -27,6 +28,7 @@ __all__ = [
     "Reranker",
     "RerankerProtocol",
     "RerankerStats",
+    "SentenceVectorPicker",
     "Seq2SeqModel",
     "Seq2SeqReranker",
 ]

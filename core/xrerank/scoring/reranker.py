@@ -6,7 +6,6 @@ import asyncio
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,8 +22,10 @@ from xrerank.models.serving_recipe import (
 )
 from xrerank.scoring.base import RerankerBase
 from xrerank.scoring.micro_batching import MicroBatcher, MicroBatching
+from xrerank.scoring.reranker_stats import RerankerStats
 from xrerank.scoring.score_cache import ScoreCache, pair_key
 from xrerank.scoring.window_shortlist import shortlist_windows
+from xrerank.scoring.window_vectors import SentenceVectorPicker
 from xrerank.scoring.windows import MIN_WINDOW_TOKENS, WindowPlan, plan_windows
 from xrerank.validation import check_int, check_number, check_pairs
 
@@ -35,36 +36,6 @@ logger = logging.getLogger(__name__)
 
 Activation = Literal["sigmoid"] | None
 _DEFAULT_MICRO_BATCHING = MicroBatching()
-
-
-@dataclass(frozen=True, slots=True)
-class RerankerStats:
-    """Counters since the reranker was built (a snapshot; see :attr:`Reranker.stats`).
-
-    Attributes:
-        pairs_requested: Pairs passed to any scoring call.
-        pairs_scored: Pairs that went through the model (after cache and de-duplication).
-        cache_hits: Pairs answered from the score cache.
-        cache_misses: Distinct pairs looked up and not found in the cache.
-        duplicate_pairs: Repeats of a pair within one call, scored once.
-        truncated_pairs: Scored pairs longer than ``max_length`` tokens, cut to fit.
-        split_passages: Passages cut into several windows (``long_passages="max_window"``).
-        skipped_windows: Windows left unscored by ``max_windows``.
-        batches: Forward passes run.
-        non_finite_scores: Scores that came out NaN or infinite (they rank last; see
-            :mod:`xrerank.scoring.ranking`).
-    """
-
-    pairs_requested: int = 0
-    pairs_scored: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
-    duplicate_pairs: int = 0
-    truncated_pairs: int = 0
-    split_passages: int = 0
-    skipped_windows: int = 0
-    batches: int = 0
-    non_finite_scores: int = 0
 
 
 class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
@@ -90,6 +61,9 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
             whole passage counts, at one forward pass per window.
         max_windows: With ``"max_window"``, score only this many windows of a long passage, those
             sharing the most query words (:mod:`xrerank.scoring.window_shortlist`); None: every one.
+        window_picker: What picks those windows instead of the query words: a
+            :class:`~xrerank.scoring.window_vectors.SentenceVectorPicker` (index your passages with
+            it first) or the name of the bi-encoder to build one with. None: the query words.
         activation: ``"sigmoid"`` maps scores into [0, 1]; None returns raw logits.
         cache_size: Entries in the score cache; 0 disables it.
         trust_remote_code: Allow custom modelling code from the hub. Off by default.
@@ -112,12 +86,12 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
             scores (``retriever_scores=``): ``w * z(reranker) + (1 - w) * z(retriever)`` per query
             (:mod:`xrerank.scoring.fusion`). None ranks by the reranker alone.
 
-    ``max_length``, ``long_passages``, ``max_windows``, ``activation`` and ``fusion_weight`` default
-    to the serving
-    recipe saved with a local model (:mod:`xrerank.models.serving_recipe`, written by
-    :func:`xrerank.training.tune`), so a tuned model is served the way it was validated; without
-    a recipe they are None (the model's limit), ``"truncate"``, ``"sigmoid"`` and None. Explicit
-    arguments override the recipe. :attr:`recipe` holds the recipe read, if any.
+    ``max_length``, ``long_passages``, ``max_windows``, ``window_picker``, ``activation`` and
+    ``fusion_weight`` default to the serving recipe saved with a local model
+    (:mod:`xrerank.models.serving_recipe`, written by :func:`xrerank.training.tune`), so a tuned
+    model is served the way it was validated; without a recipe they are None (the model's limit),
+    ``"truncate"``, None, None, ``"sigmoid"`` and None. Explicit arguments override the recipe.
+    :attr:`recipe` holds the recipe read, if any.
 
     Example:
         >>> reranker = Reranker("./my-reranker")  # a hub name works too, e.g. the default MS MARCO model
@@ -140,6 +114,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         "dtype",
         "long_passages",
         "max_windows",
+        "window_picker",
         "_truncation_chosen",
         "recipe",
         "fusion_weight",
@@ -165,6 +140,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         long_passages: LongPassages = FROM_RECIPE,
         fusion_weight: float | None = FROM_RECIPE,
         max_windows: int | None = FROM_RECIPE,
+        window_picker: SentenceVectorPicker | str | None = FROM_RECIPE,
     ) -> None:
         # Truncation asked for by name is not worth a warning; one that comes by default is.
         truncation_chosen = long_passages == "truncate"
@@ -178,6 +154,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
             long_passages=long_passages,
             fusion_weight=fusion_weight,
             max_windows=max_windows,
+            window_picker=window_picker,
         )
         max_length, activation, long_passages = (
             served["max_length"],
@@ -218,6 +195,13 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         self.max_windows: int | None = check_int(
             served["max_windows"], caller="Reranker", name="max_windows", minimum=1, optional=True
         )
+        picker = served["window_picker"]
+        self.window_picker = SentenceVectorPicker(picker) if isinstance(picker, (str, Path)) else picker
+        if self.window_picker is not None and not hasattr(self.window_picker, "window_scores"):
+            raise TypeError(
+                f"Reranker got window_picker={type(picker).__name__}; pass a SentenceVectorPicker, the name "
+                "of a sentence-transformers bi-encoder, or None (pick windows by query words)."
+            )
         self._truncation_chosen = truncation_chosen
         self.recipe: ServingRecipe | None = recipe
         self.fusion_weight: float | None = check_number(
@@ -336,7 +320,8 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         assert self._max_length is not None
         with self._model_lock:  # the fast tokenizer is not safe to share between threads
             plan = plan_windows(model.tokenizer, pairs, self._max_length)
-        kept = shortlist_windows(plan, self.max_windows)  # every window when None
+        passages = [text for _, text in pairs]
+        kept = shortlist_windows(plan, self.max_windows, self.window_picker, passages)  # None: every window
         self._count(split_passages=plan.split_passages, skipped_windows=len(plan.pairs) - len(kept.pairs))
         return kept
 

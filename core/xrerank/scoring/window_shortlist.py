@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Protocol
 
 from xrerank.scoring.windows import WindowPlan
 
@@ -42,22 +44,49 @@ _STOP_WORDS = frozenset(
 )
 
 
-def shortlist_windows(plan: WindowPlan, max_windows: int | None) -> WindowPlan:
-    """``plan`` with at most ``max_windows`` windows per passage: the lexically best, in their order.
+class WindowPicker(Protocol):
+    """What ranks the windows of long passages for :func:`shortlist_windows` (higher: keep first)."""
 
-    Passages with ``max_windows`` windows or fewer keep them all, so a plan of short passages
-    (or ``max_windows=None``) comes back unchanged.
+    def window_scores(self, plan: WindowPlan, passages: Sequence[str]) -> list[float]: ...
+
+
+def shortlist_windows(
+    plan: WindowPlan,
+    max_windows: int | None,
+    picker: WindowPicker | None = None,
+    passages: Sequence[str] = (),
+) -> WindowPlan:
+    """``plan`` with at most ``max_windows`` windows per passage: the best by ``picker``, in their order.
+
+    ``picker`` None ranks windows by the query words they share (no forward pass); a
+    :class:`~xrerank.scoring.window_vectors.SentenceVectorPicker` by sentence vectors, which
+    needs ``passages``: the texts the plan's windows were cut from, by owner. Passages
+    with ``max_windows`` windows or fewer keep them all and are not shown to the picker, so a
+    plan of short passages (or ``max_windows=None``) comes back unchanged.
     """
     if max_windows is None:
         return plan
     per_owner: dict[int, list[int]] = defaultdict(list)
     for position, owner in enumerate(plan.owners):
         per_owner[owner].append(position)
-    if all(len(positions) <= max_windows for positions in per_owner.values()):
+    contested = [p for positions in per_owner.values() if len(positions) > max_windows for p in positions]
+    if not contested:
         return plan
-    scores = _lexical_scores(plan.pairs)
+    contested.sort()
+    if picker is None:  # word frequencies count every window of the query's candidates
+        lexical = _lexical_scores(plan.pairs)
+        picked = [lexical[p] for p in contested]
+    else:
+        sub_plan = WindowPlan([plan.pairs[p] for p in contested], [plan.owners[p] for p in contested])
+        if not passages:
+            raise ValueError("shortlist_windows got a picker but no passages; pass the texts the plan cut.")
+        picked = picker.window_scores(sub_plan, passages)
+    scores = dict(zip(contested, picked, strict=True))
     kept: set[int] = set()
     for positions in per_owner.values():
+        if len(positions) <= max_windows:
+            kept.update(positions)
+            continue
         best = sorted(positions, key=lambda position: (-scores[position], position))
         kept.update(best[:max_windows])
     order = sorted(kept)

@@ -17,6 +17,7 @@ from xrerank.evaluation.metrics import evaluate_run, per_query_metrics, standard
 from xrerank.evaluation.runs import rerank_run
 from xrerank.evaluation.window_choice import choose_max_windows
 from xrerank.models.serving_recipe import RECIPE_FILE, LongPassages, ServingRecipe
+from xrerank.scoring.window_vectors import SentenceVectorPicker
 from xrerank.training.config import TrainingConfig
 
 METRIC = "ndcg@10"
@@ -31,6 +32,7 @@ def choose_serving(
     *,
     fusion_standard_errors: float = 2.0,
     window_shortlist: bool = False,
+    window_picker: str | None = None,
 ) -> tuple[ServingRecipe, dict[str, float], bool]:
     """The serving mode, fusion weight and window count chosen on the validation queries, and the evidence.
 
@@ -43,7 +45,10 @@ def choose_serving(
     the retriever on validation, the recipe keeps the retriever's order. Served by windows, with
     ``window_shortlist``, the recipe scores only the fewest windows per long passage that rank the
     validation queries within half an NDCG@10 point of every window
-    (:func:`~xrerank.evaluation.window_choice.choose_max_windows`).
+    (:func:`~xrerank.evaluation.window_choice.choose_max_windows`), picked by the query words they
+    share or, with ``window_picker`` (a bi-encoder's name or path), by its sentence vectors
+    (:class:`~xrerank.scoring.window_vectors.SentenceVectorPicker`, the validation passages indexed
+    first).
     """
     from xrerank.scoring.reranker import Reranker
 
@@ -85,12 +90,17 @@ def choose_serving(
     beats = best_reranked[mode] > retriever_score
     windows = None
     if window_shortlist and mode == "max_window" and beats:
+        picker = None
+        if window_picker is not None:
+            picker = SentenceVectorPicker(window_picker, show_progress_bar=training.show_progress)
+            picker.index(list(validation.documents.values()))
         served = Reranker(
             model,
             max_length=training.max_length,
             activation="sigmoid",
             long_passages=mode,
             fusion_weight=weight,
+            window_picker=picker,
         )
         windows = choose_max_windows(served, validation, metric=METRIC)
     recipe = ServingRecipe(
@@ -108,6 +118,7 @@ def choose_serving(
             **({"windows": windows.record()} if windows else {}),
         },
         max_windows=windows.max_windows if windows else None,
+        window_picker=window_picker if windows and windows.max_windows else None,
     )
     return recipe, scores, beats
 
@@ -165,7 +176,8 @@ def append_to_card(
         lines += [
             "",
             (
-                f"Each long passage is scored by its {chosen} best window(s) by shared query words, not "
+                f"Each long passage is scored by its {chosen} best window(s) by "
+                f"{windows.get('picked_by', 'query words')}, not "
                 f"every window (`max_windows`): {windows['by_count'][str(chosen)]:.4f} against "
                 f"{windows['every_window']:.4f} with every window, {windows['windows_scored']:.0%} of the "
                 "windows scored."

@@ -114,6 +114,9 @@ class TuneConfig:
             or 3, those sharing the query's rarer words) that rank the validation queries within half
             an NDCG@10 point of every window at the upper bound; False (the default until it is
             measured on SciFact's held-out split) scores every window.
+        window_picker: With ``window_shortlist``, the bi-encoder (name or path, e.g. the store's) whose
+            sentence vectors pick those windows, not the query words (``xrerank.scoring.window_vectors``);
+            the recipe names it. Index your passages with ``Reranker(path).window_picker.index(...)``.
         strict: Raise :class:`TuneDidNotHelp` instead of warning when nothing beats the retriever on
             the validation queries (the model and its retriever-order recipe are saved first).
     """
@@ -130,6 +133,7 @@ class TuneConfig:
     fusion_standard_errors: float = 2.0
     serving_mode: Literal["choose", "truncate", "max_window"] = "choose"
     window_shortlist: bool = False
+    window_picker: str | None = None
     strict: bool = False
 
     def __post_init__(self) -> None:
@@ -138,6 +142,9 @@ class TuneConfig:
                 f"TuneConfig got cold_start={self.cold_start!r}; "
                 "expected auto, titles, sentences, both or none."
             )
+        if self.window_picker is not None and not self.window_shortlist:
+            picker = f"TuneConfig got window_picker={self.window_picker!r} without window_shortlist"
+            raise ValueError(f"{picker}; it picks the shortlist's windows: set window_shortlist=True.")
         check_int(self.cold_start_documents, caller="TuneConfig", name="cold_start_documents", minimum=0)
         check_int(self.cold_start_negatives, caller="TuneConfig", name="cold_start_negatives")
         check_number(
@@ -296,6 +303,7 @@ def tune(
             type(store).__name__,
             fusion_standard_errors=config.fusion_standard_errors,
             window_shortlist=config.window_shortlist,
+            window_picker=config.window_picker,
         )
         write_recipe(staging, recipe)
         append_to_card(staging, recipe, scores, beats, len(validation.queries))
