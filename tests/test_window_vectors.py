@@ -142,3 +142,10 @@ def test_tune_refuses_a_window_picker_without_the_window_shortlist():
     assert TuneConfig(window_shortlist=True, window_picker="encoder").window_picker == "encoder"
     with pytest.raises(ValueError, match="set window_shortlist=True"):
         TuneConfig(window_picker="encoder")
+
+
+def test_an_index_larger_than_its_cache_says_so(tiny_encoder_dir, caplog):
+    picker = SentenceVectorPicker(str(tiny_encoder_dir), cache_mb=0.0005)  # room for a few vectors
+    picker.index([LONG])
+    assert picker.indexed_sentences < len(FILLER) + 1
+    assert "Raise cache_mb" in caplog.text

@@ -22,12 +22,14 @@ Example:
     >>> picker = SentenceVectorPicker(encoder)  # a SentenceTransformer or its name, e.g. all-MiniLM-L6-v2
     >>> picker.index(["Valves. Tighten the valve to 40 Nm.", "Oil every 500 h."])
     3
+    >>> from xrerank import Reranker
     >>> reranker = Reranker("./my-reranker", max_windows=1, window_picker=picker)
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,6 +43,8 @@ from xrerank.validation import check_int, check_texts
 if TYPE_CHECKING:
     import numpy as np
     from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
 
 
 def window_sentences(text: str) -> list[str]:
@@ -128,7 +132,16 @@ class SentenceVectorPicker:
         texts = check_texts(passages, caller="SentenceVectorPicker.index")
         sentences = [sentence for text in texts for sentence in window_sentences(text)]
         with self._lock:
-            return self._embed_missing(sentences, show_progress=self.show_progress_bar)
+            added = self._embed_missing(sentences, show_progress=self.show_progress_bar)
+        if self.indexed_sentences < len(set(sentences)):
+            logger.warning(
+                "SentenceVectorPicker.index: cache_mb=%s holds %d of these %d sentences; the rest will be "
+                "embedded again at query time. Raise cache_mb.",
+                self.cache_mb,
+                self.indexed_sentences,
+                len(set(sentences)),
+            )
+        return added
 
     def window_scores(self, plan: WindowPlan, passages: Sequence[str]) -> list[float]:
         """Each window's cosine between its query and the mean of its sentences' vectors.
