@@ -149,3 +149,39 @@ def test_an_index_larger_than_its_cache_says_so(tiny_encoder_dir, caplog):
     picker.index([LONG])
     assert picker.indexed_sentences < len(FILLER) + 1
     assert "Raise cache_mb" in caplog.text
+
+
+def test_both_adapters_serve_the_recipes_picker_in_the_cores_order(
+    tiny_model_dir, tiny_encoder_dir, tmp_path
+):
+    from langchain_core.documents import Document
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from langchain_xrerank import XRerankCompressor
+    from llamaindex_xrerank import XRerankPostprocessor
+
+    path = tmp_path / "tuned"
+    shutil.copytree(tiny_model_dir, path)
+    write_recipe(
+        path,
+        ServingRecipe(
+            max_length=64, long_passages="max_window", max_windows=1, window_picker=str(tiny_encoder_dir)
+        ),
+    )
+    texts = [LONG, LONG.replace(EVIDENCE, "Nothing to see here."), "Enzymes are proteins."]
+    core = [item.index for item in Reranker(str(path), device="cpu").rank(QUERY, texts)]
+    compressor = XRerankCompressor(model=str(path))
+    postprocessor = XRerankPostprocessor(model=str(path))
+    for adapter in (compressor, postprocessor):
+        assert isinstance(adapter.reranker.window_picker, SentenceVectorPicker)
+        adapter.reranker.window_picker.index(texts)
+    docs = compressor.compress_documents(
+        [Document(page_content=t, id=str(i)) for i, t in enumerate(texts)], QUERY
+    )
+    nodes = postprocessor.postprocess_nodes(
+        [NodeWithScore(node=TextNode(text=t, id_=str(i))) for i, t in enumerate(texts)], query_str=QUERY
+    )
+    assert [int(doc.id) for doc in docs] == core
+    assert [int(item.node.node_id) for item in nodes] == core
+    assert compressor.reranker.stats.skipped_windows > 0
+    assert compressor.reranker.window_picker.encoded_at_query_time == 0
