@@ -37,6 +37,7 @@ PUBLIC_API = {
         "RankedItem",
         "RemoteReranker",
         "Reranker",
+        "SentenceVectorPicker",
         "Seq2SeqReranker",
         "TrainingConfig",
         "TrainingExample",
@@ -58,6 +59,7 @@ PUBLIC_API = {
         "RerankerProtocol",
         "RerankerStats",
         "Seq2SeqModel",
+        "SentenceVectorPicker",
         "Seq2SeqReranker",
     },
     "xrerank.models": {
