@@ -90,6 +90,16 @@ def loss_bound(full: Sequence[float], cascade: Sequence[float], standard_errors:
     return statistics.fmean(losses) + standard_errors * standard_error(losses)
 
 
+def check_rule_options(
+    tolerance: float, standard_errors: float, tried: Sequence[int], *, caller: str, name: str
+) -> None:
+    """Refuse a negative ``tolerance`` or ``standard_errors`` and any of ``tried`` below 1."""
+    check_number(tolerance, caller=caller, name="tolerance", minimum=0)
+    check_number(standard_errors, caller=caller, name="standard_errors", minimum=0)
+    for value in tried:
+        check_int(value, caller=caller, name=f"{name}[...]", minimum=1)
+
+
 def judged_queries(eval_set: EvalSet, *, caller: str) -> list[str]:
     """The query ids of ``eval_set`` with candidates and a relevant document; raises when there are none."""
     judged = [q for q in eval_set.queries if eval_set.candidates.get(q) and eval_set.qrels.get(q)]
@@ -146,10 +156,7 @@ def choose_shortlist(
     Raises:
         ValueError: No validation query has candidates and a relevant document, or bad options.
     """
-    check_number(tolerance, caller="choose_shortlist", name="tolerance", minimum=0)
-    check_number(standard_errors, caller="choose_shortlist", name="standard_errors", minimum=0)
-    for size in sizes:
-        check_int(size, caller="choose_shortlist", name="sizes[...]", minimum=1)
+    check_rule_options(tolerance, standard_errors, sizes, caller="choose_shortlist", name="sizes")
     judged = judged_queries(eval_set, caller="choose_shortlist")
     largest = max(len(eval_set.candidates[q]) for q in judged)
     tried = sorted({size for size in sizes if size < largest} | {largest})

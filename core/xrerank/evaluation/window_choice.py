@@ -25,8 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xrerank.evaluation.eval_set import EvalSet
-from xrerank.evaluation.shortlist_choice import judged_queries, loss_bound, served_metric_per_query
-from xrerank.validation import check_int, check_number
+from xrerank.evaluation.shortlist_choice import (
+    check_rule_options,
+    judged_queries,
+    loss_bound,
+    served_metric_per_query,
+)
 
 DEFAULT_WINDOW_COUNTS = (1, 2, 3)
 
@@ -112,10 +116,7 @@ def choose_max_windows(
             f"{caller} got a reranker with long_passages={getattr(reranker, 'long_passages', None)!r}; "
             "windows are only scored with long_passages='max_window'."
         )
-    check_number(tolerance, caller=caller, name="tolerance", minimum=0)
-    check_number(standard_errors, caller=caller, name="standard_errors", minimum=0)
-    for count in counts:
-        check_int(count, caller=caller, name="counts[...]", minimum=1)
+    check_rule_options(tolerance, standard_errors, counts, caller=caller, name="counts")
     judged = judged_queries(eval_set, caller=caller)
     fuse = eval_set.has_retriever_scores and reranker.fusion_weight is not None
     # Every window goes through the model once; the smaller counts are answered from the cache.

@@ -320,7 +320,7 @@ class Reranker(RerankerBase["CrossEncoder", RerankerStats]):
         assert self._max_length is not None
         with self._model_lock:  # the fast tokenizer is not safe to share between threads
             plan = plan_windows(model.tokenizer, pairs, self._max_length)
-        passages = [text for _, text in pairs]
+        passages = [text for _, text in pairs] if self.window_picker is not None else []
         kept = shortlist_windows(plan, self.max_windows, self.window_picker, passages)  # None: every window
         self._count(split_passages=plan.split_passages, skipped_windows=len(plan.pairs) - len(kept.pairs))
         return kept

@@ -132,7 +132,7 @@ class SentenceVectorPicker:
         texts = check_texts(passages, caller="SentenceVectorPicker.index")
         sentences = [sentence for text in texts for sentence in window_sentences(text)]
         with self._lock:
-            added = self._embed_missing(sentences, show_progress=self.show_progress_bar)
+            _, added = self._sentence_vectors(sentences, show_progress=self.show_progress_bar)
         if self.indexed_sentences < len(set(sentences)):
             logger.warning(
                 "SentenceVectorPicker.index: cache_mb=%s holds %d of these %d sentences; the rest will be "
@@ -159,24 +159,34 @@ class SentenceVectorPicker:
         queries = list(dict.fromkeys(query for query, _ in plan.pairs))
         with self._lock:
             query_vectors = dict(zip(queries, self._encode(queries, show_progress=False), strict=True))
-            self.encoded_at_query_time += self._embed_missing(
+            vectors, added = self._sentence_vectors(
                 [sentence for window in pieces for sentence in window], show_progress=False
             )
-            scores = []
-            for (query, _), window, owner in zip(plan.pairs, pieces, plan.owners, strict=True):
-                own = [sentence for sentence in window if sentence not in repeated[owner]] or window
-                found = [self._vectors.get(text_key(sentence)) for sentence in own]
-                vectors = [vector for vector in found if vector is not None]  # a tiny cache evicts
-                mean = np.mean(np.stack(vectors), axis=0, dtype="float32") if vectors else None
-                norm = float(np.linalg.norm(mean)) if mean is not None else 0.0
-                scores.append(float(mean @ query_vectors[query]) / norm if norm > 0 else -np.inf)
+            self.encoded_at_query_time += added
+        scores = []
+        for (query, _), window, owner in zip(plan.pairs, pieces, plan.owners, strict=True):
+            own = [sentence for sentence in window if sentence not in repeated[owner]] or window
+            mean = np.mean(np.stack([vectors[sentence] for sentence in own]), axis=0, dtype="float32")
+            norm = float(np.linalg.norm(mean))
+            scores.append(float(mean @ query_vectors[query]) / norm if norm > 0 else -np.inf)
         return scores
 
-    def _embed_missing(self, sentences: list[str], *, show_progress: bool) -> int:
-        missing = list(dict.fromkeys(s for s in sentences if self._vectors.get(text_key(s)) is None))
+    def _sentence_vectors(
+        self, sentences: list[str], *, show_progress: bool
+    ) -> tuple[dict[str, np.ndarray], int]:
+        """Each distinct sentence's vector (cached, or embedded now and cached) and how many were new."""
+        vectors: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for sentence in dict.fromkeys(sentences):
+            cached = self._vectors.get(text_key(sentence))
+            if cached is None:
+                missing.append(sentence)
+            else:
+                vectors[sentence] = cached
         for sentence, vector in zip(missing, self._encode(missing, show_progress=show_progress), strict=True):
-            self._vectors.put(text_key(sentence), vector.astype("float16"))
-        return len(missing)
+            vectors[sentence] = vector.astype("float16")
+            self._vectors.put(text_key(sentence), vectors[sentence])
+        return vectors, len(missing)
 
     def _encode(self, texts: list[str], *, show_progress: bool) -> np.ndarray:
         import numpy as np
