@@ -155,8 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     passages = load_demo_passages()
-    # The text the demo indexes: title and body.
-    documents = {p.id: f"{p.title}\n{p.text}" for p in passages}
+    documents = {p.id: p.indexed_text for p in passages}
     topic_of_doc = {p.id: p.topic for p in passages}
     records = list(merge_records(read_log(load_demo_log_path())))[: args.log_queries]
     held_out = load_demo_eval()[: args.eval_queries]

@@ -48,7 +48,7 @@ def demo_store() -> tuple[Any, dict[str, str]]:
     from xrerank.mining import EmbeddingSource
     from xrerank.training.start_model import resolve_base_model
 
-    documents = {p.id: f"{p.title}\n{p.text}" for p in load_demo_passages()}
+    documents = {p.id: p.indexed_text for p in load_demo_passages()}
     texts = list(documents.values())
     encoder = SentenceTransformer(resolve_base_model("minilm"), device="cpu")
     vectors = encoder.encode(texts, normalize_embeddings=True, batch_size=64)

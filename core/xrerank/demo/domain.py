@@ -70,12 +70,19 @@ class DemoPassage:
         >>> p = DemoPassage("SM-1001", "E-112 (low suction pressure)", "E-112 means ...", "pump-fault-codes")
         >>> p.topic
         'pump-fault-codes'
+        >>> p.indexed_text.splitlines()[0]
+        'E-112 (low suction pressure)'
     """
 
     id: str
     title: str
     text: str
     topic: str
+
+    @property
+    def indexed_text(self) -> str:
+        """What the demo embeds and reranks: the title line, then the body."""
+        return f"{self.title}\n{self.text}"
 
 
 class DemoQuery(TypedDict):
