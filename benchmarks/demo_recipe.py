@@ -61,29 +61,16 @@ def parse_settings(pairs: list[str], config_class: type, flag: str) -> dict[str,
     return settings
 
 
-def held_out_set(store: Any, documents: dict[str, str]) -> Any:
-    """The demo's held-out queries with the store's top-20 candidates, as ``xrerank demo`` reranks them."""
-    from xrerank.demo.domain import load_demo_eval
-    from xrerank.evaluation.eval_set import EvalSet
-
-    held_out = load_demo_eval()
-    queries = {q["query_id"]: q["query"] for q in held_out}
-    hits = store.search_batch(list(queries.values()), CANDIDATES)
-    candidates = {qid: {c.id: float(c.score) for c in row} for qid, row in zip(queries, hits, strict=True)}
-    qrels = {q["query_id"]: {d: float(g) for d, g in q["relevant"].items()} for q in held_out}
-    return EvalSet(queries, documents, candidates, qrels)
-
-
-def run_recipe(store: Any, documents: dict[str, str], held_out: Any, seed: int, tune_settings: dict[str, Any],
-               training_settings: dict[str, Any], output_dir: Path) -> dict[str, float]:  # fmt: skip
+def run_recipe(store: Any, documents: dict[str, str], titles: dict[str, str], held_out: Any, seed: int,
+               tune_settings: dict[str, Any], training_settings: dict[str, Any],
+               output_dir: Path) -> dict[str, float]:  # fmt: skip
     """Tune once and score the model; the figures of one row."""
     from xrerank import Reranker
-    from xrerank.demo.domain import load_demo_log_path, load_demo_passages
+    from xrerank.demo.domain import load_demo_log_path
     from xrerank.evaluation.metrics import evaluate_run
     from xrerank.evaluation.runs import rerank_run
     from xrerank.training.tune import TuneConfig, recipe_training_config, tune
 
-    titles = {p.id: p.title for p in load_demo_passages()}
     config = TuneConfig(**{"candidates": CANDIDATES, **tune_settings})
     training = recipe_training_config(
         output_dir=str(output_dir), overwrite=True, seed=seed, show_progress=False, **training_settings
@@ -145,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    from xrerank.demo.domain import load_demo_passages
-    from xrerank.demo.run import build_demo_store, load_minilm
+    from xrerank.demo.domain import load_demo_eval, load_demo_passages
+    from xrerank.demo.run import build_demo_store, held_out_set, load_minilm
 
-    documents = {p.id: p.indexed_text for p in load_demo_passages()}
+    passages = load_demo_passages()
+    documents = {p.id: p.indexed_text for p in passages}
+    titles = {p.id: p.title for p in passages}
     store = build_demo_store(load_minilm(), documents).source  # the demo's own store, to the last digit
-    held_out = held_out_set(store, documents)
+    held_out = held_out_set(store, documents, load_demo_eval(), CANDIDATES)
     change = " ".join(args.tune + args.training)
     rows: dict[str, list[dict[str, float]]] = {"defaults": [], change: []}
     with tempfile.TemporaryDirectory(prefix="xrerank-demo-recipe-") as scratch:
@@ -159,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("defaults", {}, {}),
                 (change, tune_settings, training_settings),
             ):
-                row = run_recipe(store, documents, held_out, seed, tune_settings_, training_settings_,
+                row = run_recipe(store, documents, titles, held_out, seed, tune_settings_, training_settings_,
                                  Path(scratch) / "model")  # fmt: skip
                 rows[name].append(row)
                 print(

@@ -36,17 +36,12 @@ def demo_sets(seed: int) -> tuple[Any, Any, dict[str, str]]:
     from fusion_rule import demo_store
 
     from xrerank.demo.domain import load_demo_eval, load_demo_log_path
-    from xrerank.evaluation.eval_set import EvalSet
+    from xrerank.demo.run import held_out_set
     from xrerank.training.tune import held_out_validation
 
     store, documents = demo_store()
     validation = held_out_validation(store, load_demo_log_path(), seed=seed)
-    held_out = load_demo_eval()
-    queries = {q["query_id"]: q["query"] for q in held_out}
-    hits = store.search_batch(list(queries.values()), 20)
-    candidates = {qid: {c.id: float(c.score) for c in row} for qid, row in zip(queries, hits, strict=True)}
-    qrels = {q["query_id"]: {d: float(g) for d, g in q["relevant"].items()} for q in held_out}
-    return validation, EvalSet(queries, documents, candidates, qrels), documents
+    return validation, held_out_set(store, documents, load_demo_eval(), 20), documents
 
 
 def candidate_bm25(queries: dict[str, str], candidates: Run, documents: dict[str, str]) -> Run:

@@ -33,7 +33,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xrerank.demo.domain import DemoQuery
+    from xrerank.evaluation.eval_set import EvalSet
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +171,17 @@ def build_demo_store(encoder: Any, documents: dict[str, str]) -> DemoStore:
     return DemoStore(store, VectorStoreSource(store, query_encoder=encoder), vectors)
 
 
-def _dense_run(source: Any, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
-    ids = list(queries)
-    hits = source.search_batch([queries[qid] for qid in ids], k)
-    return {qid: {c.id: float(c.score) for c in row} for qid, row in zip(ids, hits, strict=True)}
+def held_out_set(
+    source: Any, documents: dict[str, str], held_out: Sequence[DemoQuery], candidates: int
+) -> EvalSet:
+    """The held-out queries with the store's top ``candidates`` passages: what the demo reranks."""
+    from xrerank.evaluation.eval_set import EvalSet
+
+    queries = {q["query_id"]: q["query"] for q in held_out}
+    hits = source.search_batch(list(queries.values()), candidates)
+    first_stage = {qid: {c.id: float(c.score) for c in row} for qid, row in zip(queries, hits, strict=True)}
+    qrels = {q["query_id"]: {doc: float(grade) for doc, grade in q["relevant"].items()} for q in held_out}
+    return EvalSet(queries, documents, first_stage, qrels)
 
 
 def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> DemoResult:
@@ -258,9 +269,8 @@ def run_demo(options: DemoOptions | None = None, *, say: Say = logger.info) -> D
         f"max_length={recipe.max_length}, fusion weight {recipe.fusion_weight} with the retriever's score"
     )
 
-    eval_queries = {q["query_id"]: q["query"] for q in held_out}
-    eval_qrels = {q["query_id"]: {doc: float(g) for doc, g in q["relevant"].items()} for q in held_out}
-    dense = _dense_run(source, eval_queries, options.candidates)
+    evaluation = held_out_set(source, documents, held_out, options.candidates)
+    eval_queries, eval_qrels, dense = evaluation.queries, evaluation.qrels, evaluation.candidates
     lexical = BM25Source(list(documents.values()), ids=list(documents))
     served = Reranker(str(result.model_path))  # as its recipe says: mode, max length, fusion weight
 
