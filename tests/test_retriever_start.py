@@ -60,3 +60,21 @@ def test_queries_without_enough_candidates_are_skipped(source) -> None:
 def test_a_negative_rank_must_be_below_the_first(source, ranks) -> None:
     with pytest.raises(ValueError, match="negative_ranks"):
         retriever_scored_examples(["q"], source, negative_ranks=ranks)
+
+
+def test_pair_depth_draws_a_seeded_pair_of_ranks_within_the_depth_in_the_retrievers_order(source) -> None:
+    queries = [f"q{i}" for i in range(40)]
+    examples = retriever_scored_examples(queries, source, pair_depth=6, seed=3)
+    assert len(examples) == 40 and all(len(e.negatives) == 1 for e in examples)
+    ranks = [(int(e.positive_ids[0][1:]), int(e.negative_ids[0][1:])) for e in examples]
+    assert all(0 <= higher < lower < 6 for higher, lower in ranks)  # d0..d9 is the store's order
+    assert len(set(ranks)) > 5  # pairs beyond the first candidate, not one fixed pair
+    assert all(e.positive_scores[0] > e.negative_scores[0] for e in examples)
+    again = retriever_scored_examples(queries, source, pair_depth=6, seed=3)
+    assert [e.negative_ids for e in again] == [e.negative_ids for e in examples]
+
+
+@pytest.mark.parametrize("depth", [1, 0, True, 2.5])
+def test_a_pair_depth_must_hold_two_candidates(source, depth) -> None:
+    with pytest.raises(ValueError, match="pair_depth"):
+        retriever_scored_examples(["q"], source, pair_depth=depth)

@@ -171,6 +171,8 @@ def test_more_log_epochs_leave_the_start_stages_at_theirs(store, tiny_encoder_di
         assert info[stage]["steps"] == math.ceil(info[stage]["rows"] / training.batch_size), stage
     with pytest.raises(ValueError, match="retriever_start_epochs"):
         TuneConfig(retriever_start_epochs=0)
+    with pytest.raises(ValueError, match="retriever_start_depth"):
+        TuneConfig(retriever_start_depth=1)
 
 
 def test_the_cold_start_uses_what_the_corpus_offers() -> None:
@@ -316,3 +318,21 @@ def test_a_cold_start_as_large_as_the_retriever_start_replaces_it(store) -> None
     assert _retriever_start_examples([], cold, store, TuneConfig(retriever_start_queries=0), training) == []
     started = _retriever_start_examples([], cold, store, TuneConfig(retriever_start_queries=5), training)
     assert sorted(e.query for e in started) == sorted(e.query for e in cold)
+
+
+def test_a_retriever_start_depth_teaches_pairs_drawn_within_it(store) -> None:
+    from xrerank.examples import TrainingExample
+    from xrerank.training.tune import _retriever_start_examples
+
+    cold = [TrainingExample(f"pseudo-query {i}", positives=["p"], negatives=["n"]) for i in range(30)]
+    training = recipe_training_config(show_progress=False)
+    ranked = {
+        e.query: [c.id for c in hits]
+        for e, hits in zip(cold, store.search_batch([e.query for e in cold], 3), strict=True)
+    }
+    config = TuneConfig(retriever_start_queries=31, retriever_start_depth=3)
+    started = _retriever_start_examples([], cold, store, config, training)
+    pairs = {
+        (ranked[e.query].index(e.positive_ids[0]), ranked[e.query].index(e.negative_ids[0])) for e in started
+    }
+    assert pairs <= {(0, 1), (0, 2), (1, 2)} and len(pairs) > 1

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -36,6 +37,8 @@ def retriever_scored_examples(
     source: Any,
     *,
     negative_ranks: Sequence[int] = NEGATIVE_RANKS,
+    pair_depth: int | None = None,
+    seed: int = 0,
     batch_size: int = 64,
 ) -> list[TrainingExample]:
     """One margin-MSE example per query from the store's ranking, with the retriever's scores as teacher.
@@ -44,10 +47,15 @@ def retriever_scored_examples(
         queries: Query texts (log queries, pseudo-queries); no labels are needed.
         source: A :class:`~xrerank.mining.sources.CandidateSource` over the user's store.
         negative_ranks: Ranks of the store's candidates used as negatives (each > 1).
+        pair_depth: Instead of the first candidate against ``negative_ranks``, two ranks drawn at
+            random (``seed``) within the store's top ``pair_depth`` for each query, the higher one
+            the positive: the whole candidate list's order is taught, not only what beats rank 4.
+        seed: Seeds the drawn pairs.
         batch_size: Queries per ``search_batch`` call.
 
     Returns:
-        The examples, in query order; queries with fewer candidates than the deepest rank are skipped.
+        The examples, in query order; queries with fewer candidates than the deepest rank (or
+        than two, with ``pair_depth``) are skipped.
     """
     ranks = list(negative_ranks)
     if not ranks or any(not isinstance(r, int) or isinstance(r, bool) or r < 2 for r in ranks):
@@ -55,12 +63,18 @@ def retriever_scored_examples(
             f"retriever_scored_examples got negative_ranks={negative_ranks!r}; expected ranks >= 2 "
             "(rank 1, the retriever's first candidate, is the positive)."
         )
+    check_int(pair_depth, caller="retriever_scored_examples", name="pair_depth", minimum=2, optional=True)
     check_int(batch_size, caller="retriever_scored_examples", name="batch_size")
+    depth = max(ranks) if pair_depth is None else pair_depth
+    draw = random.Random(seed)
     rows: list[tuple[str, list[Any]]] = []
     for start in range(0, len(queries), batch_size):
         chunk = list(queries[start : start + batch_size])
-        for query, hits in zip(chunk, source.search_batch(chunk, max(ranks)), strict=True):
-            if len(hits) >= max(ranks):
+        for query, hits in zip(chunk, source.search_batch(chunk, depth), strict=True):
+            if pair_depth is not None and len(hits) >= 2:
+                higher, lower = sorted(draw.sample(range(len(hits)), 2))
+                rows.append((query, [hits[higher], hits[lower]]))
+            elif pair_depth is None and len(hits) >= depth:
                 rows.append((query, [hits[0], *(hits[r - 1] for r in ranks)]))
     centred = [_centred([float(c.score) for c in picked]) for _, picked in rows]
     spread = statistics.pstdev([d for deviations in centred for d in deviations]) if centred else 0.0

@@ -101,6 +101,9 @@ class TuneConfig:
             that already ranks never takes it.
         retriever_start_epochs: Passes over the retriever start's queries (the log stage's
             ``epochs`` do not change it).
+        retriever_start_depth: Unset, each retriever-start query is taught by the store's first
+            candidate against its fourth; N, by a pair of ranks drawn at random within the store's
+            top N (the same cost per query).
         mining_depth: How deep the miner looks into the store's ranking for hard negatives.
         validation_share: Share of the log held out to choose the serving mode and fusion weight.
         candidates: Store candidates reranked per validation query (the first stage's depth in production).
@@ -127,6 +130,7 @@ class TuneConfig:
     cold_start_epochs: float = 1.0
     retriever_start_queries: int = 1000
     retriever_start_epochs: float = 1.0
+    retriever_start_depth: int | None = None
     mining_depth: int = 200
     validation_share: float = 0.1
     candidates: int = 20
@@ -163,6 +167,13 @@ class TuneConfig:
             name="retriever_start_epochs",
             minimum=0,
             exclusive_minimum=True,
+        )
+        check_int(
+            self.retriever_start_depth,
+            caller="TuneConfig",
+            name="retriever_start_depth",
+            minimum=2,
+            optional=True,
         )
         check_int(self.mining_depth, caller="TuneConfig", name="mining_depth")
         check_number(
@@ -460,7 +471,12 @@ def _retriever_start_examples(
         return []
     queries = list(dict.fromkeys([r.query for r in training_records] + [e.query for e in cold]))
     random.Random(training.seed).shuffle(queries)
-    return retriever_scored_examples(queries[: config.retriever_start_queries], store)
+    return retriever_scored_examples(
+        queries[: config.retriever_start_queries],
+        store,
+        pair_depth=config.retriever_start_depth,
+        seed=training.seed,
+    )
 
 
 def _without_title(text: str, title: str) -> str:
