@@ -28,7 +28,7 @@ def recipe_training_config(**overrides: Any) -> TrainingConfig:
 
 @dataclass
 class TuneConfig:
-    """Everything :func:`tune` decides, each stage overridable.
+    """Everything :func:`~xrerank.training.tune.tune` decides, each stage overridable.
 
     The log stage's settings (and the template of the cold-start stage's) are a
     :class:`TrainingConfig` passed beside this one; its ``output_dir``, ``seed`` and
