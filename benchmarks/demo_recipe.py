@@ -14,6 +14,9 @@ Printed per run and as means over the seeds, NDCG@10:
   0.687. Reported, never chosen on;
 * ``tune``'s time: the demo must stay within 10 minutes on 2 cores.
 
+Then, for validation and held-out served, the change minus the defaults per seed, with its mean and
+(over two or more seeds) the standard error of that mean.
+
     python benchmarks/demo_recipe.py --training num_negatives=5 [--seeds 42,1,2]
     python benchmarks/demo_recipe.py --tune retriever_start_queries=0 --seeds 42
 """
@@ -169,8 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         differences = [
             (b[column] - a[column]) * 100 for a, b in zip(rows["defaults"], rows[change], strict=True)
         ]
+        # The standard error of the mean difference: a change is judged against it, not the mean alone.
+        spread = (
+            f", standard error {statistics.stdev(differences) / len(differences) ** 0.5:.1f}"
+            if len(differences) > 1
+            else ""
+        )
         print(f"{change} minus defaults, {column}: " + ", ".join(f"{d:+.1f}" for d in differences)
-              + f" points (mean {statistics.fmean(differences):+.1f})")  # fmt: skip
+              + f" points (mean {statistics.fmean(differences):+.1f}{spread})")  # fmt: skip
     return 0
 
 
